@@ -1,0 +1,61 @@
+// The kernel interface: one Kernel object per node, created at prepare time, run many times.
+//
+// Creation (prepare) may allocate and may read the node's constant inputs; run() must not
+// allocate. A kernel that keeps weights in its own layout (oneDNN's blocked layouts) declares
+// them as weight slots: the executor asks for their size, has the kernel write them once
+// (pack_weight) into memory the executor owns, and passes their addresses back at run time.
+// In-memory runs keep them resident; streamed runs read the same bytes from the .dsk file.
+// Constant inputs not claimed by a slot are passed as ordinary inputs.
+//
+//   DS_TRY(auto k, ds::dnnl::make_kernel(graph, node, config));   // or ds::ref::make_kernel
+//   std::vector<ds::Buffer> w;  for (i < k->weight_count()) { allocate k->weight_bytes(i); k->pack_weight(i, p); }
+//   k->run(inputs, outputs, weights, scratch);
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "base/memory.h"
+#include "base/status.h"
+#include "base/tensor.h"
+#include "graph/graph.h"
+
+namespace deepshark {
+
+struct KernelConfig {
+  int threads = 1;
+  Allocator* allocator = &default_allocator();  // for anything the kernel itself keeps
+};
+
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  // e.g. "dnnl:convolution(jit:avx512_core)" or "ref:Conv".
+  virtual std::string name() const = 0;
+
+  // Bytes of scratch memory run() needs (the executor provides one shared scratch area).
+  virtual uint64_t scratch_bytes() const { return 0; }
+
+  // Weights held in the kernel's own layout.
+  virtual int weight_count() const { return 0; }
+  virtual uint64_t weight_bytes(int /*slot*/) const { return 0; }
+  // Which node input a slot replaces (that input is then passed with data == nullptr).
+  virtual int weight_input(int /*slot*/) const { return -1; }
+  // A text that identifies the layout (oneDNN memory desc); a packed file stores it and a
+  // session compares it before using stored bytes.
+  virtual std::string weight_layout(int /*slot*/) const { return "plain"; }
+  // Writes slot `slot` in the kernel's layout to dst (weight_bytes(slot) bytes), reading the
+  // node's constant inputs from `graph`.
+  virtual Status pack_weight(const Graph& /*graph*/, int /*slot*/, std::byte* /*dst*/) const {
+    return Status(ErrorCode::Internal, "kernel has no weight slots");
+  }
+
+  // inputs/outputs: views with the node's static shapes (outputs already allocated);
+  // an absent optional input has data == nullptr. weights: one pointer per slot.
+  virtual Status run(std::span<const TensorView> inputs, std::span<const TensorView> outputs,
+                     std::span<const std::byte* const> weights, std::byte* scratch) = 0;
+};
+
+}  // namespace deepshark
