@@ -1,0 +1,152 @@
+#include <sstream>
+
+#include "deepshark/deepshark.h"
+#include "runtime/lifetimes.h"
+#include "transform/prepare.h"
+
+namespace deepshark {
+
+namespace {
+
+// Multiply-adds count as two FLOPs; elementwise ops as one per output element.
+uint64_t node_flops(const Graph& g, const Node& n) {
+  auto shape = [&](ValueId v) -> const Shape& { return g.value(v).shape; };
+  if (n.outputs.empty() || n.outputs[0] == kNoValue) return 0;
+  const Shape& out = shape(n.outputs[0]);
+  uint64_t out_elems = static_cast<uint64_t>(numel(out));
+  switch (n.op) {
+    case OpType::Conv: {
+      const Shape& w = shape(n.inputs[1]);  // [Cout, Cin/g, k...]
+      uint64_t per = 1;
+      for (size_t i = 1; i < w.size(); ++i) per *= static_cast<uint64_t>(w[i]);
+      return 2 * out_elems * per;
+    }
+    case OpType::ConvTranspose: {
+      const Shape& x = shape(n.inputs[0]);
+      const Shape& w = shape(n.inputs[1]);  // [Cin, Cout/g, k...]
+      uint64_t per = 1;
+      for (size_t i = 1; i < w.size(); ++i) per *= static_cast<uint64_t>(w[i]);
+      return 2 * static_cast<uint64_t>(numel(x)) * per;
+    }
+    case OpType::Gemm: {
+      const Shape& a = shape(n.inputs[0]);
+      int64_t k = n.attrs.get_int("transA", 0) ? a[0] : a[1];
+      return 2 * out_elems * static_cast<uint64_t>(k);
+    }
+    case OpType::MatMul: {
+      const Shape& a = shape(n.inputs[0]);
+      return 2 * out_elems * static_cast<uint64_t>(a.back());
+    }
+    default:
+      return out_elems;
+  }
+}
+
+std::string json_escape(const std::string& s) {
+  std::string r;
+  for (char c : s) {
+    if (c == '"' || c == '\\') r += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) { r += ' '; continue; }
+    r += c;
+  }
+  return r;
+}
+
+std::string json_shape(const Shape& s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i) r += (i ? "," : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+std::string human_bytes(uint64_t b) {
+  char buf[64];
+  if (b >= (uint64_t{1} << 30)) std::snprintf(buf, sizeof buf, "%.2f GiB", b / 1073741824.0);
+  else if (b >= (uint64_t{1} << 20)) std::snprintf(buf, sizeof buf, "%.2f MiB", b / 1048576.0);
+  else if (b >= 1024) std::snprintf(buf, sizeof buf, "%.1f KiB", b / 1024.0);
+  else std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(b));
+  return buf;
+}
+
+}  // namespace
+
+Result<ModelInfo> inspect_model(const std::string& path, const std::map<std::string, Shape>& input_shapes) {
+  DS_TRY(Graph g, load_model(path));
+  ModelInfo info;
+  info.name = g.name;
+  for (ValueId v : g.inputs) info.inputs.push_back({g.value(v).name, g.value(v).dtype, g.value(v).shape});
+  PrepareOptions prep;
+  prep.input_shapes = input_shapes;
+  DS_RETURN_IF_ERROR(prepare_graph(g, prep));
+  for (ValueId v : g.outputs) info.outputs.push_back({g.value(v).name, g.value(v).dtype, g.value(v).shape});
+  std::vector<bool> counted(g.values.size(), false);
+  for (const Node& n : g.nodes) {
+    NodeInfo ni;
+    ni.name = n.name;
+    ni.op = op_name(n.op);
+    for (ValueId in : n.inputs) {
+      if (in == kNoValue || !g.value(in).is_constant()) continue;
+      uint64_t b = g.value(in).constant->bytes();
+      ni.weight_bytes += b;
+      if (!counted[in]) info.weight_bytes += b;
+      counted[in] = true;
+    }
+    ni.flops = node_flops(g, n);
+    info.flops += ni.flops;
+    for (ValueId o : n.outputs) if (o != kNoValue) ni.output_shapes.push_back(g.value(o).shape);
+    info.nodes.push_back(std::move(ni));
+  }
+  info.activation_peak_bytes = plan_arena(compute_lifetimes(g).requests, kDefaultAlignment).total_bytes;
+  return info;
+}
+
+std::string model_info_to_text(const ModelInfo& info) {
+  std::ostringstream o;
+  o << "model: " << (info.name.empty() ? "(unnamed)" : info.name) << "\n";
+  for (const TensorInfo& t : info.inputs) o << "input  " << t.name << " " << dtype_name(t.dtype) << shape_to_string(t.shape) << "\n";
+  for (const TensorInfo& t : info.outputs) o << "output " << t.name << " " << dtype_name(t.dtype) << shape_to_string(t.shape) << "\n";
+  o << "nodes: " << info.nodes.size() << "\n";
+  char line[512];
+  std::snprintf(line, sizeof line, "%-5s %-28s %-20s %12s %14s  %s\n", "#", "node", "op", "weights", "FLOPs", "output");
+  o << line;
+  for (size_t i = 0; i < info.nodes.size(); ++i) {
+    const NodeInfo& n = info.nodes[i];
+    std::snprintf(line, sizeof line, "%-5zu %-28s %-20s %12s %14llu  %s\n", i, n.name.substr(0, 28).c_str(),
+                  n.op.c_str(), n.weight_bytes ? human_bytes(n.weight_bytes).c_str() : "-",
+                  static_cast<unsigned long long>(n.flops),
+                  n.output_shapes.empty() ? "" : shape_to_string(n.output_shapes[0]).c_str());
+    o << line;
+  }
+  o << "weights total: " << info.weight_bytes << " bytes (" << human_bytes(info.weight_bytes) << ")\n";
+  o << "FLOPs total: " << info.flops << " (" << info.flops / 1e9 << " GFLOP)\n";
+  o << "activation peak: " << info.activation_peak_bytes << " bytes (" << human_bytes(info.activation_peak_bytes) << ")\n";
+  return o.str();
+}
+
+std::string model_info_to_json(const ModelInfo& info) {
+  std::ostringstream o;
+  auto tensors = [&](const std::vector<TensorInfo>& ts) {
+    o << "[";
+    for (size_t i = 0; i < ts.size(); ++i) {
+      o << (i ? "," : "") << "{\"name\":\"" << json_escape(ts[i].name) << "\",\"dtype\":\"" << dtype_name(ts[i].dtype)
+        << "\",\"shape\":" << json_shape(ts[i].shape) << "}";
+    }
+    o << "]";
+  };
+  o << "{\"name\":\"" << json_escape(info.name) << "\",\"inputs\":";
+  tensors(info.inputs);
+  o << ",\"outputs\":";
+  tensors(info.outputs);
+  o << ",\"weight_bytes\":" << info.weight_bytes << ",\"flops\":" << info.flops
+    << ",\"activation_peak_bytes\":" << info.activation_peak_bytes << ",\"nodes\":[";
+  for (size_t i = 0; i < info.nodes.size(); ++i) {
+    const NodeInfo& n = info.nodes[i];
+    o << (i ? "," : "") << "{\"name\":\"" << json_escape(n.name) << "\",\"op\":\"" << n.op
+      << "\",\"weight_bytes\":" << n.weight_bytes << ",\"flops\":" << n.flops << ",\"output_shapes\":[";
+    for (size_t j = 0; j < n.output_shapes.size(); ++j) o << (j ? "," : "") << json_shape(n.output_shapes[j]);
+    o << "]}";
+  }
+  o << "]}\n";
+  return o.str();
+}
+
+}  // namespace deepshark

@@ -1,0 +1,125 @@
+#include <chrono>
+#include <filesystem>
+
+#include "deepshark/deepshark.h"
+#include "import/onnx/onnx_importer.h"
+#include "runtime/executor.h"
+#include "transform/prepare.h"
+
+namespace deepshark {
+
+namespace {
+std::string lower_extension(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext;
+}
+
+std::vector<TensorInfo> infos(const Graph& g, const std::vector<ValueId>& ids) {
+  std::vector<TensorInfo> r;
+  for (ValueId id : ids) r.push_back({g.value(id).name, g.value(id).dtype, g.value(id).shape});
+  return r;
+}
+}  // namespace
+
+Result<Graph> load_model(const std::string& path) {
+  std::string ext = lower_extension(path);
+  if (ext == ".onnx") return import_onnx(path);
+  return make_error(ErrorCode::InvalidArgument, "load", "model", path,
+                    "unknown model format " + expected_got(".onnx", ext.empty() ? "no extension" : ext));
+}
+
+Result<Tensor> read_tensor_file(const std::string& path) {
+  std::string ext = lower_extension(path);
+  if (ext == ".pb") return read_onnx_tensor(path);
+  return read_npy(path);
+}
+
+struct Session::Impl {
+  CountingAllocator allocator;
+  std::unique_ptr<Executor> executor;
+  std::vector<TensorInfo> inputs, outputs;
+  RunStats stats;
+  std::vector<TensorView> views;
+};
+
+Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Session::~Session() = default;
+
+Result<std::unique_ptr<Session>> Session::open(const std::string& model_path, const SessionOptions& options) {
+  DS_TRY(Graph g, load_model(model_path));
+  return create(std::move(g), options);
+}
+
+Result<std::unique_ptr<Session>> Session::create(Graph graph, const SessionOptions& options) {
+  if (options.threads < 1 || options.threads > 256) {
+    return make_error(ErrorCode::InvalidArgument, "open", "session", graph.name,
+                      "bad thread count " + expected_got("1..256", std::to_string(options.threads)));
+  }
+  auto impl = std::make_unique<Impl>();
+  PrepareOptions prep;
+  prep.input_shapes = options.input_shapes;
+  DS_RETURN_IF_ERROR(prepare_graph(graph, prep));
+  impl->inputs = infos(graph, graph.inputs);
+  impl->outputs = infos(graph, graph.outputs);
+  ExecutorOptions ex;
+  ex.threads = options.threads;
+  ex.use_dnnl = options.use_dnnl;
+  ex.profile_nodes = options.profile_nodes;
+  DS_TRY(impl->executor, Executor::create(std::move(graph), ex, impl->allocator));
+  return std::unique_ptr<Session>(new Session(std::move(impl)));
+}
+
+Result<std::vector<NamedTensor>> Session::run(const std::vector<NamedTensor>& inputs) {
+  Impl& m = *impl_;
+  m.views.assign(m.inputs.size(), TensorView{});
+  std::vector<bool> given(m.inputs.size(), false);
+  for (const NamedTensor& nt : inputs) {
+    size_t i = 0;
+    while (i < m.inputs.size() && m.inputs[i].name != nt.name) ++i;
+    if (i == m.inputs.size()) {
+      std::string names;
+      for (const TensorInfo& t : m.inputs) names += (names.empty() ? "" : ", ") + t.name;
+      return make_error(ErrorCode::InvalidArgument, "bind", "input", nt.name,
+                        "the model has no such input " + expected_got("one of: " + names, nt.name));
+    }
+    if (given[i]) return make_error(ErrorCode::InvalidArgument, "bind", "input", nt.name, "given twice");
+    given[i] = true;
+    m.views[i] = nt.tensor.view();
+  }
+  for (size_t i = 0; i < given.size(); ++i) {
+    if (!given[i]) return make_error(ErrorCode::InvalidArgument, "bind", "input", m.inputs[i].name, "missing");
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  DS_TRY(std::vector<Tensor> outs, m.executor->run(m.views));
+  m.stats.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  m.stats.node_ms = m.executor->node_times_ms();
+  std::vector<NamedTensor> named;
+  for (size_t i = 0; i < outs.size(); ++i) named.push_back({m.outputs[i].name, std::move(outs[i])});
+  return named;
+}
+
+const std::vector<TensorInfo>& Session::inputs() const { return impl_->inputs; }
+const std::vector<TensorInfo>& Session::outputs() const { return impl_->outputs; }
+const RunStats& Session::last_run() const { return impl_->stats; }
+
+MemoryReport Session::memory() const {
+  MemoryReport r;
+  const ExecutorSummary& s = impl_->executor->summary();
+  r.weight_bytes = s.weight_bytes;
+  r.arena_bytes = s.arena_bytes;
+  r.scratch_bytes = s.scratch_bytes;
+  r.current_managed_bytes = impl_->allocator.current_bytes();
+  r.peak_managed_bytes = impl_->allocator.peak_bytes();
+  return r;
+}
+
+std::vector<std::string> Session::kernel_report() const {
+  std::vector<std::string> r;
+  const Graph& g = impl_->executor->graph();
+  std::vector<std::string> names = impl_->executor->kernel_names();
+  for (size_t i = 0; i < names.size(); ++i) r.push_back(g.nodes[i].name + ": " + names[i]);
+  return r;
+}
+
+}  // namespace deepshark

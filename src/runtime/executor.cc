@@ -1,0 +1,213 @@
+#include "runtime/executor.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "kernels/dnnl/dnnl_kernels.h"
+#include "kernels/ref/ref_kernels.h"
+#include "runtime/lifetimes.h"
+
+namespace deepshark {
+
+struct Executor::Step {
+  int node = 0;
+  bool alias = false;
+  std::unique_ptr<Kernel> kernel;
+  std::vector<TensorView> inputs;
+  std::vector<TensorView> outputs;
+  std::vector<const std::byte*> weights;
+  std::vector<int> claimed;  // node input indices replaced by weight slots
+};
+
+Executor::~Executor() = default;
+
+namespace {
+
+std::string node_label(const Node& n) { return n.name.empty() ? std::string(op_name(n.op)) : n.name; }
+
+}  // namespace
+
+Result<std::unique_ptr<Executor>> Executor::create(Graph graph, const ExecutorOptions& options,
+                                                   CountingAllocator& allocator) {
+  std::unique_ptr<Executor> ex(new Executor());
+  ex->graph_ = std::move(graph);
+  ex->options_ = options;
+  DS_RETURN_IF_ERROR(ex->build(options, allocator));
+  return ex;
+}
+
+Status Executor::build(const ExecutorOptions& options, CountingAllocator& allocator) {
+  Graph& g = graph_;
+  const size_t nv = g.values.size();
+  for (const Node& n : g.nodes) {
+    for (ValueId o : n.outputs) {
+      if (o != kNoValue && !g.value(o).shape_known) {
+        return make_error(ErrorCode::Internal, "prepare", "value", g.value(o).name, "shape not inferred");
+      }
+    }
+  }
+  if (options.use_dnnl) dnnl_backend::set_threads(options.threads);
+  KernelConfig config;
+  config.threads = options.threads;
+  config.allocator = &allocator;
+
+  const ValueLifetimes lifetimes = compute_lifetimes(g);
+  alias_root_ = lifetimes.alias_root;
+
+  // Kernels, and which constant inputs each claims as a packed weight slot.
+  std::vector<int> unclaimed_uses(nv, 0);
+  steps_.resize(g.nodes.size());
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    Step& s = steps_[i];
+    s.node = static_cast<int>(i);
+    if (lifetimes.alias_node[i]) {
+      s.alias = true;
+      ++summary_.alias_nodes;
+      continue;
+    }
+    Result<std::unique_ptr<Kernel>> k = Status(ErrorCode::Unsupported, "dnnl disabled");
+    if (options.use_dnnl) k = dnnl_backend::make_kernel(g, n, config);
+    if (!k.ok() && k.status().code() != ErrorCode::Unsupported) {
+      return k.status().with_context("failed to prepare node '" + node_label(n) + "'");
+    }
+    if (k.ok()) {
+      ++summary_.dnnl_nodes;
+    } else {
+      k = ref::make_kernel(g, n);
+      if (!k.ok()) return k.status().with_context("failed to prepare node '" + node_label(n) + "'");
+      ++summary_.ref_nodes;
+    }
+    s.kernel = std::move(k).value();
+    for (int w = 0; w < s.kernel->weight_count(); ++w) s.claimed.push_back(s.kernel->weight_input(w));
+    for (size_t j = 0; j < n.inputs.size(); ++j) {
+      ValueId in = n.inputs[j];
+      bool claimed = std::find(s.claimed.begin(), s.claimed.end(), static_cast<int>(j)) != s.claimed.end();
+      if (in != kNoValue && g.value(in).is_constant() && !claimed) ++unclaimed_uses[in];
+    }
+  }
+
+  // Packed weight slots.
+  for (Step& s : steps_) {
+    if (s.alias) continue;
+    for (int w = 0; w < s.kernel->weight_count(); ++w) {
+      DS_TRY(Buffer b, Buffer::allocate(allocator, s.kernel->weight_bytes(w), MemoryClass::Weights, "weights"));
+      DS_RETURN_IF_ERROR(s.kernel->pack_weight(g, w, b.data())
+                             .with_context("failed to pack weights of node '" + node_label(g.nodes[s.node]) + "'"));
+      s.weights.push_back(b.data());
+      summary_.weight_bytes += b.size();
+      weight_buffers_.push_back(std::move(b));
+    }
+  }
+
+  // Constants still read as plain inputs are copied into accounted memory; all graph-held
+  // constant data is then released (the graph keeps only shapes).
+  value_ptr_.assign(nv, nullptr);
+  for (size_t v = 0; v < nv; ++v) {
+    if (!g.values[v].is_constant()) continue;
+    bool is_output = std::find(g.outputs.begin(), g.outputs.end(), static_cast<ValueId>(v)) != g.outputs.end();
+    if (unclaimed_uses[v] > 0 || is_output) {
+      const Tensor& t = *g.values[v].constant;
+      DS_TRY(Buffer b, Buffer::allocate(allocator, t.bytes(), MemoryClass::Weights, "constant"));
+      if (t.bytes()) std::memcpy(b.data(), t.raw(), t.bytes());
+      value_ptr_[v] = b.data();
+      summary_.weight_bytes += b.size();
+      weight_buffers_.push_back(std::move(b));
+    }
+  }
+
+  const std::vector<ArenaRequest>& requests = lifetimes.requests;
+  const std::vector<ValueId>& request_value = lifetimes.request_value;
+  layout_ = plan_arena(requests, kDefaultAlignment);
+  DS_TRY(arena_, Buffer::allocate(allocator, layout_.total_bytes, MemoryClass::Activations, "activation arena"));
+  summary_.arena_bytes = layout_.total_bytes;
+  for (size_t r = 0; r < requests.size(); ++r) value_ptr_[request_value[r]] = arena_.data() + layout_.offsets[r];
+
+  uint64_t scratch = 0;
+  for (Step& s : steps_) if (!s.alias) scratch = std::max(scratch, s.kernel->scratch_bytes());
+  DS_TRY(scratch_, Buffer::allocate(allocator, scratch, MemoryClass::Scratch, "kernel scratchpad"));
+  summary_.scratch_bytes = scratch;
+
+  // Views with static shapes; data pointers are resolved per run for graph-input-rooted values.
+  for (Step& s : steps_) {
+    const Node& n = g.nodes[s.node];
+    for (size_t j = 0; j < n.inputs.size(); ++j) {
+      ValueId in = n.inputs[j];
+      TensorView v;
+      if (in != kNoValue) v = TensorView{g.value(in).dtype, g.value(in).shape, nullptr};
+      s.inputs.push_back(std::move(v));
+    }
+    for (ValueId o : n.outputs) {
+      TensorView v;
+      if (o != kNoValue) v = TensorView{g.value(o).dtype, g.value(o).shape, nullptr};
+      s.outputs.push_back(std::move(v));
+    }
+  }
+  // Release graph constant data: every byte used at run time now lives in accounted buffers.
+  for (Value& v : g.values) {
+    if (v.is_constant()) v.constant.reset();
+  }
+  node_times_ms_.clear();
+  return Status::ok_status();
+}
+
+std::vector<std::string> Executor::kernel_names() const {
+  std::vector<std::string> names;
+  for (const Step& s : steps_) names.push_back(s.alias ? "alias" : s.kernel->name());
+  return names;
+}
+
+Result<std::vector<Tensor>> Executor::run(std::span<const TensorView> inputs) {
+  const Graph& g = graph_;
+  if (inputs.size() != g.inputs.size()) {
+    return make_error(ErrorCode::InvalidArgument, "run", "graph", g.name,
+                      "wrong number of inputs " + expected_got(std::to_string(g.inputs.size()),
+                                                               std::to_string(inputs.size())));
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Value& v = g.value(g.inputs[i]);
+    if (inputs[i].dtype != v.dtype) {
+      return make_error(ErrorCode::InvalidArgument, "run", "input", v.name,
+                        "wrong dtype " + expected_got(dtype_name(v.dtype), dtype_name(inputs[i].dtype)));
+    }
+    if (inputs[i].shape != v.shape) {
+      return make_error(ErrorCode::InvalidArgument, "run", "input", v.name,
+                        "wrong shape " + expected_got(shape_to_string(v.shape), shape_to_string(inputs[i].shape)));
+    }
+    if (inputs[i].data == nullptr && inputs[i].bytes() > 0) {
+      return make_error(ErrorCode::InvalidArgument, "run", "input", v.name, "no data");
+    }
+    value_ptr_[g.inputs[i]] = static_cast<std::byte*>(inputs[i].data);
+  }
+  if (options_.use_dnnl) dnnl_backend::set_threads(options_.threads);
+  auto ptr = [&](ValueId v) -> std::byte* { return value_ptr_[alias_root_[v]]; };
+  if (options_.profile_nodes) node_times_ms_.assign(steps_.size(), 0.0);
+  for (Step& s : steps_) {
+    if (s.alias) continue;
+    const Node& n = g.nodes[s.node];
+    for (size_t j = 0; j < n.inputs.size(); ++j) {
+      bool claimed = std::find(s.claimed.begin(), s.claimed.end(), static_cast<int>(j)) != s.claimed.end();
+      s.inputs[j].data = (n.inputs[j] == kNoValue || claimed) ? nullptr : ptr(n.inputs[j]);
+    }
+    for (size_t j = 0; j < n.outputs.size(); ++j) s.outputs[j].data = n.outputs[j] == kNoValue ? nullptr : ptr(n.outputs[j]);
+    auto t0 = std::chrono::steady_clock::now();
+    Status st = s.kernel->run(s.inputs, s.outputs, s.weights, scratch_.data());
+    if (!st.ok()) return st.with_context("failed to run node '" + node_label(n) + "'");
+    if (options_.profile_nodes) {
+      node_times_ms_[s.node] =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    }
+  }
+  std::vector<Tensor> outs;
+  outs.reserve(g.outputs.size());
+  for (ValueId o : g.outputs) {
+    const Value& v = g.value(o);
+    DS_TRY(Tensor t, Tensor::create(v.dtype, v.shape));
+    if (t.bytes()) std::memcpy(t.raw(), ptr(o), t.bytes());
+    outs.push_back(std::move(t));
+  }
+  return outs;
+}
+
+}  // namespace deepshark

@@ -1,0 +1,81 @@
+// The in-memory executor: runs a prepared graph (static shapes, constants folded) node by node
+// on oneDNN kernels, falling back to the reference kernels where oneDNN has none.
+//
+// create() does all allocation: kernels, their weights in the kernels' own layouts (packed once),
+// the activation arena (planned from value lifetimes; reshape-like ops alias their input), and one
+// shared kernel scratchpad — all through the given CountingAllocator, so its peak is the engine's
+// managed memory. run() allocates nothing except the returned output tensors.
+//
+//   DS_TRY(auto ex, ds::Executor::create(std::move(prepared_graph), {.threads = 2}, allocator));
+//   DS_TRY(std::vector<ds::Tensor> outs, ex->run(input_views));   // graph input order
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/memory.h"
+#include "base/status.h"
+#include "base/tensor.h"
+#include "graph/graph.h"
+#include "kernels/kernel.h"
+#include "runtime/arena_planner.h"
+
+namespace deepshark {
+
+struct ExecutorOptions {
+  int threads = 1;
+  bool use_dnnl = true;       // false: reference kernels only (the oracle path)
+  bool profile_nodes = false;  // record per-node wall time in the run stats
+};
+
+struct ExecutorSummary {
+  uint64_t weight_bytes = 0;   // packed weight slots + plain constants kept
+  uint64_t arena_bytes = 0;
+  uint64_t scratch_bytes = 0;
+  int dnnl_nodes = 0;
+  int ref_nodes = 0;
+  int alias_nodes = 0;  // reshape-like nodes that run as views
+};
+
+class Executor {
+ public:
+  // InvalidModel / Unsupported naming the node when a kernel cannot be built; OutOfMemory when
+  // the allocator refuses.
+  static Result<std::unique_ptr<Executor>> create(Graph graph, const ExecutorOptions& options,
+                                                  CountingAllocator& allocator);
+  ~Executor();
+
+  // inputs: one per graph input, in Graph::inputs order. InvalidArgument naming the input when
+  // a dtype or shape differs from the prepared graph. Errors from a kernel name the node; the
+  // executor stays usable after any error.
+  Result<std::vector<Tensor>> run(std::span<const TensorView> inputs);
+
+  const Graph& graph() const { return graph_; }
+  const ExecutorSummary& summary() const { return summary_; }
+  const ArenaLayout& arena_layout() const { return layout_; }
+  // Kernel name per node ("alias" for view nodes).
+  std::vector<std::string> kernel_names() const;
+  // Per-node milliseconds of the last run (empty unless profile_nodes).
+  const std::vector<double>& node_times_ms() const { return node_times_ms_; }
+
+ private:
+  struct Step;
+  Executor() = default;
+  Status build(const ExecutorOptions& options, CountingAllocator& allocator);
+
+  Graph graph_;
+  ExecutorOptions options_;
+  std::vector<Step> steps_;
+  std::vector<Buffer> weight_buffers_;
+  Buffer arena_;
+  Buffer scratch_;
+  ArenaLayout layout_;
+  ExecutorSummary summary_;
+  std::vector<std::byte*> value_ptr_;      // resolved address per value (inputs set per run)
+  std::vector<ValueId> alias_root_;        // value -> value whose storage it uses
+  std::vector<double> node_times_ms_;
+};
+
+}  // namespace deepshark
