@@ -11,9 +11,9 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   # build
   g++ cmake ninja-build pkg-config
-  libdnnl-dev libonnx-dev libprotobuf-dev protobuf-compiler libxxhash-dev liburing-dev
+  libdnnl-dev libonnx-dev libprotobuf-dev protobuf-compiler libxxhash-dev liburing-dev zlib1g-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev dataset-fashion-mnist
   # reference models and outputs (torch exports, OpenCV DNN as an independent engine)
   python3 python3-numpy python3-torch python3-torchvision python3-onnx python3-opencv python3-protobuf
 )

@@ -41,7 +41,8 @@ def log(msg):
 
 def sanitize(name):
     """File-name form of a tensor name; the same rule as ort_run.js and the deepshark CLI."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", name)
+    r = re.sub(r"[^A-Za-z0-9._-]", "_", name)
+    return "output" if r in ("", ".", "..") else r
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -99,7 +100,7 @@ def sha256_file(path):
 
 
 def write_json(path, obj):
-    tmp = path + ".tmp"
+    tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp, "w") as f:
         json.dump(obj, f, indent=1, sort_keys=False)
         f.write("\n")

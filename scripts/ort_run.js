@@ -107,7 +107,8 @@ function write_npy(file, type, dims, data) {
 }
 
 function sanitize(name) {
-  return name.replace(/[^A-Za-z0-9._-]/g, '_');
+  const r = name.replace(/[^A-Za-z0-9._-]/g, "_");
+  return r === "" || r === "." || r === ".." ? "output" : r;
 }
 
 // ---- arguments ----

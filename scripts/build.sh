@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Configures and builds one configuration.
+#   scripts/build.sh                 # Release in build/release
+#   scripts/build.sh asan            # ASan+UBSan in build/asan
+#   scripts/build.sh tsan            # TSan in build/tsan
+set -euo pipefail
+cd "$(dirname "$0")/.."
+kind="${1:-release}"
+case "$kind" in
+  release) args=(-DCMAKE_BUILD_TYPE=Release) ;;
+  asan) args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DDS_SANITIZE=address,undefined" -DDS_BUILD_BENCH=OFF) ;;
+  tsan) args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DDS_SANITIZE=thread -DDS_BUILD_BENCH=OFF) ;;
+  *) echo "usage: scripts/build.sh [release|asan|tsan]" >&2; exit 2 ;;
+esac
+cmake -S . -B "build/$kind" -G Ninja "${args[@]}" >/dev/null
+ninja -C "build/$kind" -j"$(nproc)"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The whole test suite: dependencies, Release build, generated test models, every test (ctest),
+# then the unit tests again under ASan+UBSan.
+#   scripts/test.sh            # everything
+#   scripts/test.sh --quick    # Release tests only, skipping the sanitizer pass
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=0
+[[ "${1:-}" == "--quick" ]] && quick=1
+
+scripts/deps.sh
+scripts/build.sh release
+/usr/bin/python3 scripts/make_models.py --out build/models
+[[ -d ../shared/models ]] || echo "NOTE: ../shared/models is absent: tests that need real models will be skipped"
+
+ctest --test-dir build/release --output-on-failure -j2 --timeout 1200
+if ((quick == 0)); then
+  scripts/build.sh asan
+  # Model-level tests are slow under ASan; the unit suites cover the sanitizer pass.
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir build/asan --output-on-failure -j2 --timeout 1200 -LE test_models
+fi
