@@ -320,6 +320,12 @@ def build_model(name, spec, out_dir, force):
     log(f"[{name}] building (seed {seed})")
     model = builder(torch)
     model.eval()
+    # Zero-initialised parameters (ViT's head and class token, biases of VGG, SqueezeNet and
+    # MobileNetV2) would hide bugs (a wrong bias or a dropped head still gives the right zeros).
+    with torch.no_grad():
+        for p in model.parameters():
+            if not bool(p.any()):
+                p.normal_(0.0, 0.02, generator=gen)
     calib = None
     if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules()):
         calib = [tuple(image_input(torch, gen, (4,) + tuple(s[1:])) for s in in_shapes.values())[0]
@@ -328,8 +334,10 @@ def build_model(name, spec, out_dir, force):
     model.eval()
 
     inputs = {n: make_input(torch, gen, name, n, s) for n, s in in_shapes.items()}
-    with torch.no_grad():
-        ref = model(*inputs.values())
+    # Grad mode stays on (parameters require grad) for the reference and the export: under no_grad,
+    # nn.MultiheadAttention takes its fused fast path (aten::_native_multi_head_attention), which the
+    # ONNX exporter of torch 1.13 cannot export. The math is the same; the graph is plain ops.
+    ref = model(*inputs.values())
     refs = ref if isinstance(ref, (tuple, list)) else (ref,)
     out_names = ["output"] if len(refs) == 1 else [f"output{i}" for i in range(len(refs))]
 
@@ -337,17 +345,15 @@ def build_model(name, spec, out_dir, force):
     tmp = onnx_path + ".tmp"
     used_opset = OPSET
     try:
-        with torch.no_grad():
-            torch.onnx.export(model, tuple(inputs.values()), tmp, opset_version=OPSET,
-                              do_constant_folding=True, input_names=list(inputs),
-                              output_names=out_names, training=torch.onnx.TrainingMode.EVAL)
+        torch.onnx.export(model, tuple(inputs.values()), tmp, opset_version=OPSET,
+                          do_constant_folding=True, input_names=list(inputs),
+                          output_names=out_names, training=torch.onnx.TrainingMode.EVAL)
     except Exception as e:  # noqa: BLE001 - fall back once, then report
         log(f"[{name}] export at opset {OPSET} failed ({e}); trying opset 14")
         used_opset = 14
-        with torch.no_grad():
-            torch.onnx.export(model, tuple(inputs.values()), tmp, opset_version=14,
-                              do_constant_folding=True, input_names=list(inputs),
-                              output_names=out_names, training=torch.onnx.TrainingMode.EVAL)
+        torch.onnx.export(model, tuple(inputs.values()), tmp, opset_version=14,
+                          do_constant_folding=True, input_names=list(inputs),
+                          output_names=out_names, training=torch.onnx.TrainingMode.EVAL)
     os.replace(tmp, onnx_path)
     export_s = time.time() - t_export
 
