@@ -27,6 +27,10 @@ namespace deepshark {
 struct KernelConfig {
   int threads = 1;
   Allocator* allocator = &default_allocator();  // for anything the kernel itself keeps
+  // Fully connected layers (Gemm / MatMul with constant 2-D weights) keep their weights in the
+  // plain `oi` layout: oneDNN's gemm kernel then gives bit-identical results when the node is
+  // sliced along its outputs; false lets oneDNN pick its (blocked, brgemm) layout.
+  bool plain_fc_weights = true;
 };
 
 class Kernel {
