@@ -1,0 +1,287 @@
+#include "kernels/dnnl/dnnl_common.h"
+
+#include <algorithm>
+#include <sstream>
+
+namespace deepshark::dnnl_backend {
+
+dnnl::engine& engine() {
+  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+
+dnnl::stream& stream() {
+  static dnnl::stream s(engine());
+  return s;
+}
+
+Dims to_dims(const Shape& shape) {
+  if (shape.empty()) return {1};
+  return Dims(shape.begin(), shape.end());
+}
+
+memory::desc plain_desc(const Shape& shape) {
+  Dims dims = to_dims(shape);
+  Dims strides(dims.size(), 1);
+  for (int i = static_cast<int>(dims.size()) - 2; i >= 0; --i) strides[i] = strides[i + 1] * dims[i + 1];
+  return memory::desc(dims, memory::data_type::f32, strides);
+}
+
+memory::desc strided_desc(const Dims& dims, const Dims& strides) {
+  return memory::desc(dims, memory::data_type::f32, strides);
+}
+
+namespace {
+
+template <typename T>
+void append_list(std::ostringstream& os, const T* v, int n) {
+  os << '[';
+  for (int i = 0; i < n; ++i) os << (i ? "," : "") << v[i];
+  os << ']';
+}
+
+const char* format_kind_name(dnnl_format_kind_t k) {
+  switch (k) {
+    case dnnl_format_kind_undef: return "undef";
+    case dnnl_format_kind_any: return "any";
+    case dnnl_blocked: return "blocked";
+    case dnnl_format_kind_wino: return "wino";
+    case dnnl_format_kind_rnn_packed: return "rnn_packed";
+    default: return "other";
+  }
+}
+
+}  // namespace
+
+std::string describe_desc(const memory::desc& md) {
+  const dnnl_memory_desc_t& d = md.data;
+  std::ostringstream os;
+  os << "dnnl2;dt=" << static_cast<int>(d.data_type) << ";dims=";
+  append_list(os, d.dims, d.ndims);
+  os << ";padded=";
+  append_list(os, d.padded_dims, d.ndims);
+  os << ";poff=";
+  append_list(os, d.padded_offsets, d.ndims);
+  os << ";off0=" << d.offset0 << ";fmt=" << format_kind_name(d.format_kind);
+  if (d.format_kind == dnnl_blocked) {
+    const dnnl_blocking_desc_t& b = d.format_desc.blocking;
+    os << ";strides=";
+    append_list(os, b.strides, d.ndims);
+    os << ";inner_blks=";
+    append_list(os, b.inner_blks, b.inner_nblks);
+    os << ";inner_idxs=";
+    append_list(os, b.inner_idxs, b.inner_nblks);
+  }
+  os << ";extra=" << d.extra.flags << "," << d.extra.compensation_mask << "," << d.extra.scale_adjust
+     << ";bytes=" << md.get_size();
+  return os.str();
+}
+
+Status unsupported(const Node& node, const std::string& reason) {
+  return make_error(ErrorCode::Unsupported, "create", std::string("oneDNN kernel for ") + op_name(node.op),
+                    node.name, reason);
+}
+
+Status invalid(const Node& node, const std::string& reason) {
+  return make_error(ErrorCode::InvalidArgument, "run", std::string("oneDNN kernel for ") + op_name(node.op),
+                    node.name, reason);
+}
+
+namespace {
+Result<Shape> f32_value_shape(const Graph& graph, const Node& node, ValueId id, const char* what, size_t i) {
+  if (id == kNoValue || id < 0 || static_cast<size_t>(id) >= graph.values.size())
+    return unsupported(node, std::string(what) + " " + std::to_string(i) + " is absent");
+  const Value& v = graph.value(id);
+  if (v.dtype != DType::F32)
+    return unsupported(node, std::string(what) + " '" + v.name + "' is not F32 " + expected_got("F32", dtype_name(v.dtype)));
+  if (!v.shape_known)
+    return unsupported(node, std::string(what) + " '" + v.name + "' has no static shape");
+  for (int64_t d : v.shape)
+    if (d <= 0) return unsupported(node, std::string(what) + " '" + v.name + "' is empty or dynamic " +
+                                             expected_got("positive dims", shape_to_string(v.shape)));
+  if (v.shape.size() > DNNL_MAX_NDIMS)
+    return unsupported(node, std::string(what) + " '" + v.name + "' has too many dims");
+  return v.shape;
+}
+}  // namespace
+
+Result<Shape> f32_input_shape(const Graph& graph, const Node& node, size_t i) {
+  return f32_value_shape(graph, node, node.input(i), "input", i);
+}
+
+Result<Shape> f32_output_shape(const Graph& graph, const Node& node, size_t i) {
+  ValueId id = i < node.outputs.size() ? node.outputs[i] : kNoValue;
+  return f32_value_shape(graph, node, id, "output", i);
+}
+
+const Tensor* constant_input(const Graph& graph, const Node& node, size_t i) {
+  ValueId id = node.input(i);
+  if (id == kNoValue || id < 0 || static_cast<size_t>(id) >= graph.values.size()) return nullptr;
+  const Value& v = graph.value(id);
+  return v.is_constant() ? &*v.constant : nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// PrimitiveKernel
+
+uint64_t PrimitiveKernel::weight_bytes(int slot) const {
+  DS_CHECK(slot >= 0 && slot < weight_count());
+  return slots_[slot].dst.get_size();
+}
+
+int PrimitiveKernel::weight_input(int slot) const {
+  DS_CHECK(slot >= 0 && slot < weight_count());
+  return slots_[slot].input;
+}
+
+std::string PrimitiveKernel::weight_layout(int slot) const {
+  DS_CHECK(slot >= 0 && slot < weight_count());
+  return describe_desc(slots_[slot].dst);
+}
+
+Status PrimitiveKernel::pack_weight(const Graph& graph, int slot, std::byte* dst) const {
+  if (slot < 0 || slot >= weight_count())
+    return make_error(ErrorCode::InvalidArgument, "pack", "weight slot", node_name_,
+                      "no such slot " + expected_got("< " + std::to_string(weight_count()), std::to_string(slot)));
+  const Slot& s = slots_[slot];
+  const Value* v = s.value >= 0 && static_cast<size_t>(s.value) < graph.values.size() ? &graph.value(s.value) : nullptr;
+  if (!v || !v->is_constant())
+    return make_error(ErrorCode::InvalidArgument, "pack", "weights of node", node_name_,
+                      "input " + std::to_string(s.input) + " is not a constant");
+  const Tensor& t = *v->constant;
+  if (t.dtype() != DType::F32 || t.bytes() != s.src.get_size())
+    return make_error(ErrorCode::InvalidArgument, "pack", "weights of node", node_name_,
+                      "constant '" + v->name + "' does not match the kernel " +
+                          expected_got(std::to_string(s.src.get_size()) + " F32 bytes",
+                                       std::to_string(t.bytes()) + " " + dtype_name(t.dtype()) + " bytes"));
+  try {
+    memory src(s.src, engine(), t.raw());
+    memory out(s.dst, engine(), dst);
+    dnnl::primitive_attr attr;
+    if (s.scale != 1.f) attr.set_output_scales(0, {s.scale});
+    dnnl::reorder::primitive_desc pd(engine(), s.src, engine(), s.dst, attr);
+    dnnl::reorder(pd).execute(stream(), src, out);
+    stream().wait();
+  } catch (const dnnl::error& e) {
+    return make_error(ErrorCode::Internal, "pack", "weights of node", node_name_,
+                      std::string("oneDNN reorder failed: ") + e.what());
+  }
+  return Status::ok_status();
+}
+
+Status PrimitiveKernel::run(std::span<const TensorView> inputs, std::span<const TensorView> outputs,
+                            std::span<const std::byte* const> weights, std::byte* scratch) {
+  if (weights.size() < slots_.size())
+    return make_error(ErrorCode::InvalidArgument, "run", "kernel", node_name_,
+                      "too few weight pointers " + expected_got(std::to_string(slots_.size()), std::to_string(weights.size())));
+  if (scratch_bytes_ > 0 && scratch == nullptr)
+    return make_error(ErrorCode::InvalidArgument, "run", "kernel", node_name_, "scratch memory is missing");
+  for (Step& step : steps_) {
+    for (size_t b = 0; b < step.bindings.size(); ++b) {
+      const Binding& bind = step.bindings[b];
+      void* ptr = nullptr;
+      switch (bind.source) {
+        case Source::Input:
+          if (static_cast<size_t>(bind.index) >= inputs.size() || inputs[bind.index].data == nullptr ||
+              inputs[bind.index].shape != input_shapes_[bind.index])
+            return make_error(ErrorCode::InvalidArgument, "run", "kernel", node_name_,
+                              "input " + std::to_string(bind.index) + " is missing or has another shape " +
+                                  expected_got(shape_to_string(input_shapes_[bind.index]),
+                                               static_cast<size_t>(bind.index) < inputs.size()
+                                                   ? shape_to_string(inputs[bind.index].shape)
+                                                   : "no input"));
+          ptr = inputs[bind.index].data;
+          break;
+        case Source::Output:
+          if (static_cast<size_t>(bind.index) >= outputs.size() || outputs[bind.index].data == nullptr ||
+              outputs[bind.index].shape != output_shapes_[bind.index])
+            return make_error(ErrorCode::InvalidArgument, "run", "kernel", node_name_,
+                              "output " + std::to_string(bind.index) + " is missing or has another shape " +
+                                  expected_got(shape_to_string(output_shapes_[bind.index]),
+                                               static_cast<size_t>(bind.index) < outputs.size()
+                                                   ? shape_to_string(outputs[bind.index].shape)
+                                                   : "no output"));
+          ptr = outputs[bind.index].data;
+          break;
+        case Source::Weight:
+          ptr = const_cast<std::byte*>(weights[bind.index]);
+          if (!ptr)
+            return make_error(ErrorCode::InvalidArgument, "run", "kernel", node_name_,
+                              "weight slot " + std::to_string(bind.index) + " has no data");
+          break;
+        case Source::Scratch:
+          ptr = scratch;
+          break;
+      }
+      if (dnnl_memory_set_data_handle_v2(bind.mem.get(), ptr, nullptr) != dnnl_success)
+        return make_error(ErrorCode::Internal, "run", "kernel", node_name_, "could not bind a buffer");
+    }
+    if (dnnl_primitive_execute(step.prim.get(), stream().get(), static_cast<int>(step.args.size()),
+                               step.args.data()) != dnnl_success)
+      return make_error(ErrorCode::Internal, "run", "kernel", node_name_, "oneDNN primitive failed");
+  }
+  if (dnnl_stream_wait(stream().get()) != dnnl_success)
+    return make_error(ErrorCode::Internal, "run", "kernel", node_name_, "oneDNN stream failed");
+  return Status::ok_status();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Builder
+
+PrimitiveKernel::Builder::Builder(const Graph& graph, const Node& node, std::string kind)
+    : graph_(graph), node_(node), kind_(std::move(kind)), k_(new PrimitiveKernel) {
+  k_->node_name_ = node.name;
+  k_->input_shapes_.resize(node.inputs.size());
+  k_->output_shapes_.resize(node.outputs.size());
+}
+
+dnnl::primitive_attr PrimitiveKernel::Builder::attr() const {
+  dnnl::primitive_attr a;
+  a.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return a;
+}
+
+int PrimitiveKernel::Builder::add_step(dnnl::primitive prim, const dnnl::primitive_desc& pd) {
+  if (k_->steps_.empty()) k_->name_ = "dnnl:" + kind_ + "(" + pd.impl_info_str() + ")";
+  k_->steps_.push_back(Step{std::move(prim), {}, {}});
+  const int step = static_cast<int>(k_->steps_.size()) - 1;
+  memory::desc sd = pd.scratchpad_desc();
+  if (sd.get_size() > 0) {
+    k_->scratch_bytes_ = std::max<uint64_t>(k_->scratch_bytes_, sd.get_size());
+    k_->steps_[step].bindings.push_back(Binding{Source::Scratch, 0, memory(sd, engine(), nullptr)});
+    k_->steps_[step].args.push_back(dnnl_exec_arg_t{DNNL_ARG_SCRATCHPAD, nullptr});
+  }
+  return step;
+}
+
+void PrimitiveKernel::Builder::bind_input(int step, int arg, int input, const memory::desc& md) {
+  Step& s = k_->steps_.at(step);
+  s.bindings.push_back(Binding{Source::Input, input, memory(md, engine(), nullptr)});
+  s.args.push_back(dnnl_exec_arg_t{arg, nullptr});
+  k_->input_shapes_.at(input) = graph_.value(node_.inputs.at(input)).shape;
+}
+
+void PrimitiveKernel::Builder::bind_output(int step, int arg, int output, const memory::desc& md) {
+  Step& s = k_->steps_.at(step);
+  s.bindings.push_back(Binding{Source::Output, output, memory(md, engine(), nullptr)});
+  s.args.push_back(dnnl_exec_arg_t{arg, nullptr});
+  k_->output_shapes_.at(output) = graph_.value(node_.outputs.at(output)).shape;
+}
+
+int PrimitiveKernel::Builder::bind_weight(int step, int arg, int input, const memory::desc& dst,
+                                          const memory::desc& src, float scale) {
+  k_->slots_.push_back(Slot{input, node_.inputs.at(input), dst, src, scale});
+  const int slot = static_cast<int>(k_->slots_.size()) - 1;
+  Step& s = k_->steps_.at(step);
+  s.bindings.push_back(Binding{Source::Weight, slot, memory(dst, engine(), nullptr)});
+  s.args.push_back(dnnl_exec_arg_t{arg, nullptr});
+  return slot;
+}
+
+std::unique_ptr<Kernel> PrimitiveKernel::Builder::finish() {
+  for (Step& s : k_->steps_)
+    for (size_t b = 0; b < s.bindings.size(); ++b) s.args[b].memory = s.bindings[b].mem.get();
+  return std::move(k_);
+}
+
+}  // namespace deepshark::dnnl_backend

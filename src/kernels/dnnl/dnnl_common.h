@@ -1,0 +1,135 @@
+// Internal: what every oneDNN-backed kernel shares — the engine and stream, memory descriptors
+// for plain (row-major) tensors, the layout text of a weight slot, and PrimitiveKernel, a Kernel
+// that runs a fixed list of primitives whose arguments are bound at creation and only get their
+// data pointers set at run time (run() creates no oneDNN objects).
+// Not a public header: only src/kernels/dnnl/*.cc include it.
+//
+//   PrimitiveKernel::Builder b(graph, node, "convolution");
+//   auto pd = convolution_forward::primitive_desc(desc, b.attr(), engine());
+//   int step = b.add_step(convolution_forward(pd), pd);
+//   b.bind_input(step, DNNL_ARG_SRC, 0, pd.src_desc());
+//   b.bind_weight(step, DNNL_ARG_WEIGHTS, /*input=*/1, pd.weights_desc(), plain_weights_desc);
+//   b.bind_output(step, DNNL_ARG_DST, 0, pd.dst_desc());
+//   return b.finish();
+#pragma once
+
+#include <dnnl.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "graph/graph.h"
+#include "kernels/kernel.h"
+
+namespace deepshark::dnnl_backend {
+
+using dnnl::memory;
+using Dims = dnnl::memory::dims;
+
+// One CPU engine and one in-order stream for the process.
+dnnl::engine& engine();
+dnnl::stream& stream();
+
+// Row-major f32 descriptor of `shape` (a rank-0 shape becomes {1}).
+memory::desc plain_desc(const Shape& shape);
+// f32 descriptor with explicit element strides (for constants stored transposed).
+memory::desc strided_desc(const Dims& dims, const Dims& strides);
+Dims to_dims(const Shape& shape);
+
+// Stable text of a memory descriptor: data type, dims, padded dims, offset, format kind, strides,
+// inner blocks and extra flags. Equal text <=> the same bytes mean the same elements.
+std::string describe_desc(const memory::desc& md);
+
+// Errors in the module's grammar, naming the op and the node.
+Status unsupported(const Node& node, const std::string& reason);
+Status invalid(const Node& node, const std::string& reason);
+
+// Checks that input `i` is present with a known static F32 shape; Unsupported otherwise.
+Result<Shape> f32_input_shape(const Graph& graph, const Node& node, size_t i);
+Result<Shape> f32_output_shape(const Graph& graph, const Node& node, size_t i);
+// The constant data of input i, or nullptr when it is absent or not a constant.
+const Tensor* constant_input(const Graph& graph, const Node& node, size_t i);
+
+class PrimitiveKernel final : public Kernel {
+ public:
+  // Where a primitive argument's data comes from at run time.
+  enum class Source { Input, Output, Weight, Scratch };
+
+  class Builder;
+
+  std::string name() const override { return name_; }
+  uint64_t scratch_bytes() const override { return scratch_bytes_; }
+  int weight_count() const override { return static_cast<int>(slots_.size()); }
+  uint64_t weight_bytes(int slot) const override;
+  int weight_input(int slot) const override;
+  std::string weight_layout(int slot) const override;
+  Status pack_weight(const Graph& graph, int slot, std::byte* dst) const override;
+  Status run(std::span<const TensorView> inputs, std::span<const TensorView> outputs,
+             std::span<const std::byte* const> weights, std::byte* scratch) override;
+
+ private:
+  struct Binding {
+    Source source;
+    int index;   // input / output / slot index (unused for scratch)
+    memory mem;  // created at build time without data
+  };
+  struct Step {
+    dnnl::primitive prim;
+    std::vector<Binding> bindings;
+    std::vector<dnnl_exec_arg_t> args;  // parallel to bindings, handed to the C API as is
+  };
+  struct Slot {
+    int input = -1;
+    ValueId value = kNoValue;  // the graph constant it is packed from
+    memory::desc dst;  // layout the primitive reads
+    memory::desc src;  // layout of the graph's constant
+    float scale = 1.f; // applied while packing (Gemm beta on C)
+  };
+
+  std::string node_name_;
+  std::string name_;
+  uint64_t scratch_bytes_ = 0;
+  std::vector<Step> steps_;
+  std::vector<Slot> slots_;
+  std::vector<Shape> input_shapes_, output_shapes_;  // what run() expects
+};
+
+class PrimitiveKernel::Builder {
+ public:
+  // `kind` names the primitive in Kernel::name(), e.g. "convolution".
+  Builder(const Graph& graph, const Node& node, std::string kind);
+
+  // Attributes with a user scratchpad; callers may add output scales before creating the pd.
+  dnnl::primitive_attr attr() const;
+
+  // Adds a primitive; the kernel's name takes the implementation string of the first step.
+  int add_step(dnnl::primitive prim, const dnnl::primitive_desc& pd);
+  void bind_input(int step, int arg, int input, const memory::desc& md);
+  void bind_output(int step, int arg, int output, const memory::desc& md);
+  // A weight slot replacing node input `input`: packed from `src` (the constant's layout) into
+  // `dst` (the primitive's layout). Returns the slot index.
+  int bind_weight(int step, int arg, int input, const memory::desc& dst, const memory::desc& src,
+                  float scale = 1.f);
+  std::unique_ptr<Kernel> finish();
+
+ private:
+  const Graph& graph_;
+  const Node& node_;
+  std::string kind_;
+  std::unique_ptr<PrimitiveKernel> k_;
+};
+
+// Wraps oneDNN primitive creation: a dnnl::error (no implementation for these descriptors)
+// becomes Unsupported naming the node, so the caller falls back to the reference kernel.
+template <typename F>
+Result<std::unique_ptr<Kernel>> guarded_create(const Node& node, F&& f) {
+  try {
+    return f();
+  } catch (const dnnl::error& e) {
+    return unsupported(node, std::string("oneDNN refused the primitive: ") + e.what());
+  }
+}
+
+}  // namespace deepshark::dnnl_backend
