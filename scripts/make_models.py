@@ -116,9 +116,9 @@ def write_manifest(out_dir):
             m = json.load(f)
         # Paths in the manifest are relative to the manifest's folder.
         base = os.path.dirname(p)
-        for key in ("onnx",):
-            m[key] = os.path.relpath(os.path.join(base, m[key]), out_dir) if not os.path.isabs(m[key]) \
-                else os.path.relpath(m[key], out_dir)
+        for key in ("onnx", "keys"):
+            if key in m:
+                m[key] = os.path.relpath(os.path.join(base, m[key]), out_dir)
         for group in ("inputs", "outputs"):
             for e in m[group]:
                 for k in ("file", "ref", "ort"):
