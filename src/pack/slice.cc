@@ -1,0 +1,168 @@
+#include "pack/slice.h"
+
+#include <cstring>
+
+namespace deepshark {
+
+namespace {
+
+// Copies t[..., begin:end, ...] along `axis` into a new tensor.
+Result<Tensor> slice_axis(const Tensor& t, int axis, int64_t begin, int64_t end) {
+  Shape s = t.shape();
+  s[axis] = end - begin;
+  DS_TRY(Tensor out, Tensor::create(t.dtype(), s, default_allocator(), MemoryClass::Weights));
+  int64_t outer = 1, inner = 1;
+  for (int i = 0; i < axis; ++i) outer *= t.shape()[i];
+  for (size_t i = axis + 1; i < t.shape().size(); ++i) inner *= t.shape()[i];
+  const uint64_t es = dtype_size(t.dtype());
+  const uint64_t row = static_cast<uint64_t>(end - begin) * inner * es;
+  for (int64_t o = 0; o < outer; ++o) {
+    const std::byte* src = t.raw() + (static_cast<uint64_t>(o * t.shape()[axis] + begin) * inner) * es;
+    std::memcpy(out.raw() + o * row, src, row);
+  }
+  return out;
+}
+
+struct SlicePlan {
+  int weight_input = 1;  // node input holding the sliced weight
+  int weight_axis = 0;   // output-channel axis of the weight
+  int output_axis = 1;   // output-channel axis of the output
+  int bias_input = -1;   // input sliced alongside (bias / C), -1 none
+  int bias_axis = 0;
+};
+
+// How to slice `n`, or a reason why it cannot be sliced.
+std::string plan_slice(const Graph& g, const Node& n, SlicePlan* p) {
+  auto constant = [&](int i) { return n.input(i) != kNoValue && g.value(n.input(i)).is_constant(); };
+  const Value& out = g.value(n.outputs[0]);
+  switch (n.op) {
+    case OpType::Conv:
+    case OpType::ConvTranspose: {
+      if (n.attrs.get_int("group", 1) != 1) return "grouped convolution";
+      if (!constant(1)) return "weights are not constant";
+      p->weight_axis = n.op == OpType::Conv ? 0 : 1;
+      p->output_axis = 1;
+      if (n.input(2) != kNoValue) {
+        if (!constant(2)) return "bias is not constant";
+        p->bias_input = 2;
+        p->bias_axis = 0;
+      }
+      return "";
+    }
+    case OpType::Gemm: {
+      if (!constant(1)) return "B is not constant";
+      if (n.attrs.get_int("transA", 0) != 0 && g.value(n.input(0)).shape.size() != 2) return "unsupported A";
+      p->weight_axis = n.attrs.get_int("transB", 0) ? 0 : 1;
+      p->output_axis = 1;
+      if (n.input(2) != kNoValue) {
+        if (!constant(2)) return "C is not constant";
+        const Shape& c = g.value(n.input(2)).shape;
+        if (!c.empty() && c.back() == out.shape.back() && c.back() != 1) {
+          p->bias_input = 2;
+          p->bias_axis = static_cast<int>(c.size()) - 1;
+        }
+      }
+      return "";
+    }
+    case OpType::MatMul: {
+      if (!constant(1) || g.value(n.input(1)).shape.size() != 2) return "B is not a constant matrix";
+      p->weight_axis = 1;
+      p->output_axis = static_cast<int>(out.shape.size()) - 1;
+      return "";
+    }
+    default:
+      return "op cannot be sliced";
+  }
+}
+
+}  // namespace
+
+uint64_t node_weight_bytes(const Graph& g, const Node& n) {
+  uint64_t b = 0;
+  for (ValueId in : n.inputs) {
+    if (in != kNoValue && g.value(in).is_constant()) b += g.value(in).constant->bytes();
+  }
+  return b;
+}
+
+Result<SliceReport> slice_graph(Graph& g, uint64_t limit, int64_t multiple) {
+  if (limit == 0) return make_error(ErrorCode::InvalidArgument, "slice", "graph", g.name, "slice limit is 0");
+  SliceReport report;
+  std::vector<Node> rewritten;
+  rewritten.reserve(g.nodes.size());
+  std::vector<int> uses(g.values.size(), 0);
+  for (const Node& n : g.nodes)
+    for (ValueId in : n.inputs) if (in != kNoValue) ++uses[in];
+  std::vector<Node> nodes = std::move(g.nodes);
+  g.nodes.clear();
+  for (Node& n : nodes) {
+    const uint64_t wbytes = node_weight_bytes(g, n);
+    SlicePlan p;
+    std::string why;
+    if (wbytes <= limit || n.outputs.empty() || n.outputs[0] == kNoValue) {
+      rewritten.push_back(std::move(n));
+      continue;
+    }
+    why = plan_slice(g, n, &p);
+    if (!why.empty()) {
+      report.unsliceable.push_back(n.name + " (" + op_name(n.op) + ", " + std::to_string(wbytes) + " bytes): " + why);
+      rewritten.push_back(std::move(n));
+      continue;
+    }
+    const Tensor weight = *g.value(n.inputs[p.weight_input]).constant;
+    const int64_t channels = weight.shape()[p.weight_axis];
+    const uint64_t per_channel = wbytes / static_cast<uint64_t>(channels) + 1;
+    int64_t width = static_cast<int64_t>(limit / per_channel);
+    if (width >= multiple) width = width / multiple * multiple;
+    if (width < 1) {
+      report.unsliceable.push_back(n.name + ": one output channel exceeds the slice limit");
+      rewritten.push_back(std::move(n));
+      continue;
+    }
+    const int slices = static_cast<int>((channels + width - 1) / width);
+    const ValueId out_id = n.outputs[0];
+    const Value out = g.value(out_id);
+    std::vector<ValueId> parts;
+    for (int s = 0; s < slices; ++s) {
+      const int64_t c0 = s * width, c1 = std::min(channels, c0 + width);
+      const std::string tag = "#s" + std::to_string(s);
+      Node sn;
+      sn.op = n.op;
+      sn.name = n.name + tag;
+      sn.attrs = n.attrs;
+      sn.inputs = n.inputs;
+      DS_TRY(Tensor w, slice_axis(weight, p.weight_axis, c0, c1));
+      sn.inputs[p.weight_input] = g.add_constant(g.value(n.inputs[p.weight_input]).name + tag, std::move(w));
+      if (p.bias_input >= 0) {
+        const Tensor bias = *g.value(n.inputs[p.bias_input]).constant;
+        DS_TRY(Tensor b, slice_axis(bias, p.bias_axis, c0, c1));
+        sn.inputs[p.bias_input] = g.add_constant(g.value(n.inputs[p.bias_input]).name + tag, std::move(b));
+      }
+      Shape os = out.shape;
+      os[p.output_axis] = c1 - c0;
+      ValueId part = g.add_value(out.name + tag, out.dtype, os, true);
+      sn.outputs = {part};
+      parts.push_back(part);
+      rewritten.push_back(std::move(sn));
+    }
+    Node concat;
+    concat.op = OpType::Concat;
+    concat.name = n.name + "#concat";
+    concat.attrs.set_int("axis", p.output_axis);
+    concat.inputs = parts;
+    concat.outputs = {out_id};
+    rewritten.push_back(std::move(concat));
+    // The unsliced weights are no longer referenced: release them.
+    for (int i : {p.weight_input, p.bias_input}) {
+      if (i < 0) continue;
+      ValueId in = n.inputs[i];
+      if (--uses[in] == 0) g.value(in).constant.reset();
+    }
+    report.nodes.push_back({n.name, slices, wbytes});
+  }
+  g.nodes = std::move(rewritten);
+  DS_RETURN_IF_ERROR(g.verify());
+  return report;
+}
+
+}  // namespace deepshark

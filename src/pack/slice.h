@@ -1,0 +1,43 @@
+// Slicing: a node whose weights exceed the slice limit is split along its output channels /
+// output features into slices, each computing a disjoint part of the output, followed by a
+// Concat that reassembles the original output. No reduction is reordered: every output element
+// is computed by exactly the same arithmetic as before (whether the kernel then gives the same
+// bits is verified, not assumed — see pack.h).
+//
+// Sliceable: Conv and ConvTranspose with group == 1 (weights split along output channels, bias
+// with them), Gemm with a constant B (split along N; C split when it varies along N), MatMul with
+// a constant 2-D B (split along N).
+//
+//   ds::SliceReport r = ds::slice_graph(graph, 8 << 20);   // graph must be prepared
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "graph/graph.h"
+
+namespace deepshark {
+
+struct SlicedNode {
+  std::string name;
+  int slices = 0;
+  uint64_t weight_bytes = 0;
+};
+
+struct SliceReport {
+  std::vector<SlicedNode> nodes;
+  // Nodes over the limit that could not be sliced (e.g. grouped convolutions), with why.
+  std::vector<std::string> unsliceable;
+};
+
+// Bytes of constant inputs a node reads (its weights).
+uint64_t node_weight_bytes(const Graph& graph, const Node& node);
+
+// Rewrites `graph` in place. `channel_multiple` rounds slice widths (except the last) up to a
+// multiple of it, so slices keep kernel-friendly channel counts. The graph must have static shapes
+// and constant data for the weights. Deterministic.
+Result<SliceReport> slice_graph(Graph& graph, uint64_t slice_limit_bytes, int64_t channel_multiple = 16);
+
+}  // namespace deepshark

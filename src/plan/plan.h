@@ -1,0 +1,83 @@
+// The plan: which pieces stay resident, how the rest are grouped into blocks that stream through
+// the weight ring, the prefetch depth, and what that will cost. A plan is a value: printable,
+// comparable, testable. This header also has the greedy planner of the block stream (a pure
+// function: no I/O, no kernels); the optimising planner produces the same Plan type.
+//
+//   ds::PlanInput in = ...;                       // piece sizes in execution order + fixed memory
+//   ds::Requirement req{.memory_budget_bytes = 64 << 20};
+//   DS_TRY(ds::Plan plan, ds::plan_greedy(in, req));   // BudgetInfeasible names the piece
+//   std::cout << plan.to_string();
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace deepshark {
+
+inline constexpr uint64_t kPieceAlignment = 4096;
+
+struct PieceSummary {
+  std::string label;       // e.g. "fc6#s3" (the node it feeds)
+  uint64_t bytes = 0;      // payload bytes
+  int node = 0;            // index of the node that reads it (pieces are in node order)
+  uint64_t flops = 0;      // compute of that node, for choosing what stays resident
+};
+
+struct PlanInput {
+  std::string model;
+  std::vector<PieceSummary> pieces;  // execution order
+  uint64_t fixed_bytes = 0;          // arena + scratchpad + inline constants: held whatever the plan
+};
+
+struct Requirement {
+  uint64_t memory_budget_bytes = 0;  // 0: no budget (everything resident)
+  int prefetch_depth = -1;           // -1: planner chooses; 0 = load then compute
+};
+
+struct Block {
+  int first_piece = 0;  // index into PlanInput::pieces (streamed pieces only, consecutive)
+  int end_piece = 0;    // one past the last
+  uint64_t bytes = 0;   // sum of aligned piece sizes
+  std::vector<int> pieces;  // the streamed pieces of this block, in order
+};
+
+struct Plan {
+  bool all_resident = false;
+  std::vector<int> resident;     // piece indices kept in memory across runs
+  std::vector<Block> blocks;     // streamed blocks, execution order
+  int prefetch_depth = 0;
+  int ring_slots = 0;            // prefetch_depth + 1 when streaming
+  uint64_t ring_slot_bytes = 0;  // every block fits one slot
+  uint64_t ring_bytes = 0;
+  uint64_t resident_bytes = 0;
+  uint64_t fixed_bytes = 0;
+  uint64_t predicted_peak_bytes = 0;  // fixed + resident + ring
+  uint64_t bytes_read_per_run = 0;    // streamed bytes (resident pieces are read once)
+  uint64_t budget_bytes = 0;
+
+  std::string to_string() const;
+  bool operator==(const Plan&) const = default;
+};
+
+// Piece size rounded up to kPieceAlignment (what it occupies in memory).
+uint64_t aligned_piece_bytes(uint64_t bytes);
+
+// The smallest budget for which plan_greedy succeeds with the given prefetch depth (-1: 0).
+uint64_t smallest_feasible_budget(const PlanInput& input, int prefetch_depth);
+
+// Greedy plan for a memory budget: everything resident when it fits; otherwise a ring of
+// (depth+1) slots, each the size of the largest streamed piece, blocks packed greedily up to the
+// slot size, and the remaining budget filled with resident pieces, most bytes per FLOP first
+// (those whose reads are hardest to hide behind compute). Default depth: 1.
+// BudgetInfeasible when even one piece plus the fixed memory exceeds the budget.
+Result<Plan> plan_greedy(const PlanInput& input, const Requirement& requirement);
+
+// "64MiB" -> bytes; accepts B, KiB, MiB, GiB, KB, MB, GB (case-sensitive units, optional
+// fraction: "1.5GiB"). InvalidArgument for anything else or overflow.
+Result<uint64_t> parse_size(const std::string& text);
+std::string format_size(uint64_t bytes);
+
+}  // namespace deepshark
