@@ -99,7 +99,7 @@ class Importer {
   UniqueNames names_;
 
   Status read_opset() {
-    if (!model_.has_graph()) return invalid("model", "", "the model has no graph");
+    if (!model_.has_graph()) return Status(ErrorCode::InvalidModel, "the model has no graph");
     bool found = false;
     for (const auto& op : model_.opset_import()) {
       if (!is_default_domain(op.domain())) continue;
@@ -107,9 +107,8 @@ class Importer {
       found = true;
     }
     if (found && (opset_ < 1 || opset_ > kMaxOpset)) {
-      return make_error(ErrorCode::Unsupported, "import", "model", "",
-                        "unsupported default-domain opset " +
-                            expected_got("1.." + std::to_string(kMaxOpset), std::to_string(opset_)));
+      return Status(ErrorCode::Unsupported, "unsupported default-domain opset " +
+                                                expected_got("1.." + std::to_string(kMaxOpset), std::to_string(opset_)));
     }
     return Status::ok_status();
   }
@@ -233,9 +232,9 @@ class Importer {
 Result<Graph> import_model(const std::string& bytes, const std::string& model_dir) {
   onnx::ModelProto model;
   if (bytes.size() > kMaxProtoBytes) {
-    return make_error(ErrorCode::Unsupported, "parse", "model", "",
-                      "too large for a protobuf message " +
-                          expected_got("<= " + std::to_string(kMaxProtoBytes) + " bytes", std::to_string(bytes.size())));
+    return Status(ErrorCode::Unsupported, "too large for a protobuf message " +
+                                              expected_got("<= " + std::to_string(kMaxProtoBytes) + " bytes",
+                                                           std::to_string(bytes.size())));
   }
   if (bytes.empty() || !model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return Status(ErrorCode::InvalidModel, "not a valid ONNX ModelProto (protobuf parse failed)");
