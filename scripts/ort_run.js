@@ -47,7 +47,12 @@ const ORT_TO_NPY = {};
 for (const [descr, [t]] of Object.entries(NPY_TO_ORT)) ORT_TO_NPY[t] = descr;
 
 function read_npy(file) {
-  const buf = fs.readFileSync(file);
+  let buf;
+  try {
+    buf = fs.readFileSync(file);
+  } catch (e) {
+    throw new Error(`failed to read npy '${file}': ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+  }
   if (buf.length < 10 || buf.toString('latin1', 0, 6) !== '\x93NUMPY') {
     throw new Error(`failed to read npy '${file}': bad magic`);
   }
