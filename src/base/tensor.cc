@@ -23,6 +23,13 @@ Result<Tensor> Tensor::create(DType dtype, Shape shape, Allocator& alloc, Memory
   return t;
 }
 
+Tensor Tensor::shape_only(DType dtype, Shape shape) {
+  Tensor t;
+  t.dtype_ = dtype;
+  t.shape_ = std::move(shape);
+  return t;
+}
+
 Tensor Tensor::reshaped(Shape shape) const {
   DS_CHECK(deepshark::numel(shape) == numel());
   Tensor t = *this;

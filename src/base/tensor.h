@@ -35,6 +35,10 @@ class Tensor {
   // Builds a small tensor from values (tests, constant folding of shape arithmetic).
   template <typename T>
   static Tensor from_values(Shape shape, const std::vector<T>& values);
+  // A tensor that knows its dtype and shape but holds no data (raw() == nullptr): a weight whose
+  // bytes live elsewhere (a piece of a .dsk file).
+  static Tensor shape_only(DType dtype, Shape shape);
+  bool has_data() const { return buffer_ != nullptr; }
 
   DType dtype() const { return dtype_; }
   const Shape& shape() const { return shape_; }

@@ -55,8 +55,7 @@ Status Executor::build(const ExecutorOptions& options, CountingAllocator& alloca
   const ValueLifetimes lifetimes = compute_lifetimes(g);
   alias_root_ = lifetimes.alias_root;
 
-  // Kernels, and which constant inputs each claims as a packed weight slot.
-  std::vector<int> unclaimed_uses(nv, 0);
+  // Kernels (oneDNN first, reference where oneDNN has none).
   steps_.resize(g.nodes.size());
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& n = g.nodes[i];
@@ -81,40 +80,66 @@ Status Executor::build(const ExecutorOptions& options, CountingAllocator& alloca
     }
     s.kernel = std::move(k).value();
     for (int w = 0; w < s.kernel->weight_count(); ++w) s.claimed.push_back(s.kernel->weight_input(w));
+    s.weights.assign(s.kernel->weight_count(), nullptr);
+  }
+
+  // Weight bindings: kernel slots, then plain constant inputs.
+  value_ptr_.assign(nv, nullptr);
+  for (Step& s : steps_) {
+    if (s.alias) continue;
+    const Node& n = g.nodes[s.node];
+    for (int w = 0; w < s.kernel->weight_count(); ++w) {
+      WeightBinding b;
+      b.step = s.node;
+      b.slot = w;
+      b.input = s.kernel->weight_input(w);
+      b.value = n.input(static_cast<size_t>(b.input));
+      b.bytes = s.kernel->weight_bytes(w);
+      b.layout = s.kernel->weight_layout(w);
+      b.external = b.value != kNoValue && g.value(b.value).is_constant() && !g.value(b.value).constant->has_data();
+      bindings_.push_back(std::move(b));
+    }
     for (size_t j = 0; j < n.inputs.size(); ++j) {
       ValueId in = n.inputs[j];
       bool claimed = std::find(s.claimed.begin(), s.claimed.end(), static_cast<int>(j)) != s.claimed.end();
-      if (in != kNoValue && g.value(in).is_constant() && !claimed) ++unclaimed_uses[in];
+      if (in == kNoValue || claimed || !g.value(in).is_constant()) continue;
+      const Tensor& t = *g.value(in).constant;
+      WeightBinding b;
+      b.step = s.node;
+      b.input = static_cast<int>(j);
+      b.value = in;
+      b.bytes = t.bytes();
+      b.layout = "plain";
+      b.external = !t.has_data() && t.bytes() > 0;
+      bindings_.push_back(std::move(b));
     }
   }
-
-  // Packed weight slots.
-  for (Step& s : steps_) {
-    if (s.alias) continue;
-    for (int w = 0; w < s.kernel->weight_count(); ++w) {
-      DS_TRY(Buffer b, Buffer::allocate(allocator, s.kernel->weight_bytes(w), MemoryClass::Weights, "weights"));
-      DS_RETURN_IF_ERROR(s.kernel->pack_weight(g, w, b.data())
-                             .with_context("failed to pack weights of node '" + node_label(g.nodes[s.node]) + "'"));
-      s.weights.push_back(b.data());
-      summary_.weight_bytes += b.size();
-      weight_buffers_.push_back(std::move(b));
+  // Pack or copy every weight whose data the graph holds; a constant read plainly by several
+  // steps is copied once.
+  for (size_t i = 0; i < bindings_.size(); ++i) {
+    const WeightBinding& b = bindings_[i];
+    if (b.external) continue;
+    if (b.slot < 0 && value_ptr_[b.value] != nullptr) continue;
+    DS_TRY(Buffer buf, Buffer::allocate(allocator, b.bytes, MemoryClass::Weights, "weights"));
+    if (b.slot >= 0) {
+      DS_RETURN_IF_ERROR(steps_[b.step].kernel->pack_weight(g, b.slot, buf.data())
+                             .with_context("failed to pack weights of node '" + node_label(g.nodes[b.step]) + "'"));
+    } else if (b.bytes) {
+      std::memcpy(buf.data(), g.value(b.value).constant->raw(), b.bytes);
     }
+    summary_.weight_bytes += buf.size();
+    bind_weight(i, buf.data());
+    weight_buffers_.push_back(std::move(buf));
   }
-
-  // Constants still read as plain inputs are copied into accounted memory; all graph-held
-  // constant data is then released (the graph keeps only shapes).
-  value_ptr_.assign(nv, nullptr);
-  for (size_t v = 0; v < nv; ++v) {
-    if (!g.values[v].is_constant()) continue;
-    bool is_output = std::find(g.outputs.begin(), g.outputs.end(), static_cast<ValueId>(v)) != g.outputs.end();
-    if (unclaimed_uses[v] > 0 || is_output) {
-      const Tensor& t = *g.values[v].constant;
-      DS_TRY(Buffer b, Buffer::allocate(allocator, t.bytes(), MemoryClass::Weights, "constant"));
-      if (t.bytes()) std::memcpy(b.data(), t.raw(), t.bytes());
-      value_ptr_[v] = b.data();
-      summary_.weight_bytes += b.size();
-      weight_buffers_.push_back(std::move(b));
-    }
+  // A graph output that is a constant is copied too.
+  for (ValueId o : g.outputs) {
+    if (!g.value(o).is_constant() || value_ptr_[o] != nullptr) continue;
+    const Tensor& t = *g.value(o).constant;
+    if (!t.has_data()) continue;
+    DS_TRY(Buffer buf, Buffer::allocate(allocator, t.bytes(), MemoryClass::Weights, "constant"));
+    std::memcpy(buf.data(), t.raw(), t.bytes());
+    value_ptr_[o] = buf.data();
+    weight_buffers_.push_back(std::move(buf));
   }
 
   const std::vector<ArenaRequest>& requests = lifetimes.requests;
@@ -145,8 +170,9 @@ Status Executor::build(const ExecutorOptions& options, CountingAllocator& alloca
     }
   }
   // Release graph constant data: every byte used at run time now lives in accounted buffers.
+  // The values stay constants (shape only), so kernels and bindings still see them as weights.
   for (Value& v : g.values) {
-    if (v.is_constant()) v.constant.reset();
+    if (v.is_constant()) v.constant = Tensor::shape_only(v.constant->dtype(), v.constant->shape());
   }
   node_times_ms_.clear();
   return Status::ok_status();
@@ -158,7 +184,16 @@ std::vector<std::string> Executor::kernel_names() const {
   return names;
 }
 
-Result<std::vector<Tensor>> Executor::run(std::span<const TensorView> inputs) {
+void Executor::bind_weight(size_t binding, const std::byte* data) {
+  const WeightBinding& b = bindings_.at(binding);
+  if (b.slot >= 0) {
+    steps_[b.step].weights[b.slot] = data;
+  } else {
+    value_ptr_[b.value] = const_cast<std::byte*>(data);
+  }
+}
+
+Status Executor::bind_inputs(std::span<const TensorView> inputs) {
   const Graph& g = graph_;
   if (inputs.size() != g.inputs.size()) {
     return make_error(ErrorCode::InvalidArgument, "run", "graph", g.name,
@@ -181,9 +216,15 @@ Result<std::vector<Tensor>> Executor::run(std::span<const TensorView> inputs) {
     value_ptr_[g.inputs[i]] = static_cast<std::byte*>(inputs[i].data);
   }
   if (options_.use_dnnl) dnnl_backend::set_threads(options_.threads);
-  auto ptr = [&](ValueId v) -> std::byte* { return value_ptr_[alias_root_[v]]; };
   if (options_.profile_nodes) node_times_ms_.assign(steps_.size(), 0.0);
-  for (Step& s : steps_) {
+  return Status::ok_status();
+}
+
+Status Executor::run_steps(int begin, int end) {
+  const Graph& g = graph_;
+  auto ptr = [&](ValueId v) -> std::byte* { return value_ptr_[alias_root_[v]]; };
+  for (int i = begin; i < end; ++i) {
+    Step& s = steps_[i];
     if (s.alias) continue;
     const Node& n = g.nodes[s.node];
     for (size_t j = 0; j < n.inputs.size(); ++j) {
@@ -199,15 +240,26 @@ Result<std::vector<Tensor>> Executor::run(std::span<const TensorView> inputs) {
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     }
   }
+  return Status::ok_status();
+}
+
+Result<std::vector<Tensor>> Executor::collect_outputs() {
+  const Graph& g = graph_;
   std::vector<Tensor> outs;
   outs.reserve(g.outputs.size());
   for (ValueId o : g.outputs) {
     const Value& v = g.value(o);
     DS_TRY(Tensor t, Tensor::create(v.dtype, v.shape));
-    if (t.bytes()) std::memcpy(t.raw(), ptr(o), t.bytes());
+    if (t.bytes()) std::memcpy(t.raw(), value_ptr_[alias_root_[o]], t.bytes());
     outs.push_back(std::move(t));
   }
   return outs;
+}
+
+Result<std::vector<Tensor>> Executor::run(std::span<const TensorView> inputs) {
+  DS_RETURN_IF_ERROR(bind_inputs(inputs));
+  DS_RETURN_IF_ERROR(run_steps(0, step_count()));
+  return collect_outputs();
 }
 
 }  // namespace deepshark

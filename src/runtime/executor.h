@@ -30,6 +30,20 @@ struct ExecutorOptions {
   bool profile_nodes = false;  // record per-node wall time in the run stats
 };
 
+// One weight a step reads: a kernel weight slot (slot >= 0, in the kernel's layout) or a plain
+// constant input (slot == -1). Weights whose constant has data are packed by the executor itself;
+// those given as Tensor::shape_only (their bytes live in a .dsk piece) are "external": the caller
+// binds an address before running the steps that read them.
+struct WeightBinding {
+  int step = 0;
+  int slot = -1;
+  int input = 0;        // node input index
+  ValueId value = kNoValue;
+  uint64_t bytes = 0;
+  std::string layout;   // kernel weight_layout(slot), or "plain"
+  bool external = false;
+};
+
 struct ExecutorSummary {
   uint64_t weight_bytes = 0;   // packed weight slots + plain constants kept
   uint64_t arena_bytes = 0;
@@ -52,6 +66,17 @@ class Executor {
   // executor stays usable after any error.
   Result<std::vector<Tensor>> run(std::span<const TensorView> inputs);
 
+  // The same run in pieces, for the block stream: bind inputs, run steps [begin, end) (external
+  // weights of those steps bound first), then collect the outputs.
+  Status bind_inputs(std::span<const TensorView> inputs);
+  Status run_steps(int begin, int end);
+  Result<std::vector<Tensor>> collect_outputs();
+  int step_count() const { return static_cast<int>(steps_.size()); }
+
+  const std::vector<WeightBinding>& weight_bindings() const { return bindings_; }
+  // Points binding i at `data` (weight_bindings()[i].bytes bytes, 64-byte aligned).
+  void bind_weight(size_t binding, const std::byte* data);
+
   const Graph& graph() const { return graph_; }
   const ExecutorSummary& summary() const { return summary_; }
   const ArenaLayout& arena_layout() const { return layout_; }
@@ -68,6 +93,7 @@ class Executor {
   Graph graph_;
   ExecutorOptions options_;
   std::vector<Step> steps_;
+  std::vector<WeightBinding> bindings_;
   std::vector<Buffer> weight_buffers_;
   Buffer arena_;
   Buffer scratch_;
