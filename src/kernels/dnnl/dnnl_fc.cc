@@ -17,6 +17,14 @@ int64_t product(const Shape& s, size_t begin, size_t end) {
   return p;
 }
 
+// alpha * accumulator (inner product has no f32 output scales in oneDNN 2.6; only used without
+// a bias, which oneDNN would add before the post-op).
+dnnl::post_ops alpha_post_op(float alpha) {
+  dnnl::post_ops po;
+  po.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, alpha, 0.f);
+  return po;
+}
+
 // y[rows, n] = x[rows, k] * W^T (+ bias), W stored in the graph as `w_src` with dims {n, k}.
 // bias_input < 0: none; bias_slot: bias packed (scaled by beta) into a slot instead of an input.
 Result<std::unique_ptr<Kernel>> inner_product(const Graph& graph, const Node& node, const KernelConfig& config,
@@ -31,7 +39,7 @@ Result<std::unique_ptr<Kernel>> inner_product(const Graph& graph, const Node& no
     const memory::desc bias = bias_input >= 0 ? plain_desc({n}) : memory::desc();
     dnnl::inner_product_forward::desc d(dnnl::prop_kind::forward_inference, src, w, bias, dst);
     dnnl::primitive_attr attr = b.attr();
-    if (alpha != 1.f) attr.set_output_scales(0, {alpha});
+    if (alpha != 1.f) attr.set_post_ops(alpha_post_op(alpha));
     dnnl::inner_product_forward::primitive_desc pd(d, attr, engine());
     int step = b.add_step(dnnl::inner_product_forward(pd), pd);
     b.bind_input(step, DNNL_ARG_SRC, 0, pd.src_desc());
@@ -65,9 +73,11 @@ Result<std::unique_ptr<Kernel>> make_gemm(const Graph& graph, const Node& node, 
 
   int bias_input = -1;
   bool bias_slot = false;
+  // oneDNN applies output scales after the bias: alpha * (A*B + C) is not Gemm's alpha * A*B + C.
   if (node.input(2) != kNoValue && beta != 0.f) {
     DS_TRY(Shape c, f32_input_shape(graph, node, 2));
     if (!(c == Shape{N} || c == Shape{1, N})) return unsupported(node, "C is not a bias row of N values");
+    if (alpha != 1.f) return unsupported(node, "alpha != 1 together with C");
     bias_input = 2;
     if (beta != 1.f) {
       if (!constant_input(graph, node, 2)) return unsupported(node, "beta != 1 with a runtime C");
@@ -87,7 +97,7 @@ Result<std::unique_ptr<Kernel>> make_gemm(const Graph& graph, const Node& node, 
     const memory::desc bias = bias_input >= 0 ? plain_desc({1, N}) : memory::desc();
     dnnl::matmul::desc d(plain_desc(a), w, bias, plain_desc(y));
     dnnl::primitive_attr attr = b.attr();
-    if (alpha != 1.f) attr.set_output_scales(0, {alpha});
+    if (alpha != 1.f) attr.set_post_ops(alpha_post_op(alpha));
     dnnl::matmul::primitive_desc pd(d, attr, engine());
     int step = b.add_step(dnnl::matmul(pd), pd);
     b.bind_input(step, DNNL_ARG_SRC, 0, pd.src_desc());
