@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "kernels/dnnl/dnnl_kernels.h"
-#include "kernels/ref/ref_kernels.h"
+#include "runtime/kernel_factory.h"
 #include "runtime/lifetimes.h"
 
 namespace deepshark {
@@ -66,19 +66,12 @@ Status Executor::build(const ExecutorOptions& options, CountingAllocator& alloca
       ++summary_.alias_nodes;
       continue;
     }
-    Result<std::unique_ptr<Kernel>> k = Status(ErrorCode::Unsupported, "dnnl disabled");
-    if (options.use_dnnl) k = dnnl_backend::make_kernel(g, n, config);
-    if (!k.ok() && k.status().code() != ErrorCode::Unsupported) {
-      return k.status().with_context("failed to prepare node '" + node_label(n) + "'");
-    }
-    if (k.ok()) {
-      ++summary_.dnnl_nodes;
-    } else {
-      k = ref::make_kernel(g, n);
-      if (!k.ok()) return k.status().with_context("failed to prepare node '" + node_label(n) + "'");
+    DS_TRY(s.kernel, make_node_kernel(g, n, config, options.use_dnnl));
+    if (s.kernel->name().rfind("ref:", 0) == 0) {
       ++summary_.ref_nodes;
+    } else {
+      ++summary_.dnnl_nodes;
     }
-    s.kernel = std::move(k).value();
     for (int w = 0; w < s.kernel->weight_count(); ++w) s.claimed.push_back(s.kernel->weight_input(w));
     s.weights.assign(s.kernel->weight_count(), nullptr);
   }

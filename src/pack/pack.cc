@@ -1,0 +1,133 @@
+#include "pack/pack.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "format/dsk_writer.h"
+#include "format/graph_codec.h"
+#include "runtime/kernel_factory.h"
+
+namespace deepshark {
+
+using format::DskWriter;
+using format::LayoutFingerprint;
+using format::PartRole;
+using format::PieceMeta;
+using format::PiecePart;
+using format::kPartAlignment;
+
+namespace {
+
+uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+
+}  // namespace
+
+Result<PackReport> pack_graph(Graph g, const std::string& out_path, const PackOptions& options) {
+  PackReport report;
+  DS_TRY(report.slicing, slice_graph(g, options.slice_limit_bytes));
+
+  // How many nodes read each constant: a weight read by several nodes cannot live in one
+  // node's piece; it stays inline in the graph (and so always resident).
+  std::vector<int> readers(g.values.size(), 0);
+  for (const Node& n : g.nodes) {
+    std::vector<ValueId> seen;
+    for (ValueId in : n.inputs) {
+      if (in == kNoValue || std::find(seen.begin(), seen.end(), in) != seen.end()) continue;
+      seen.push_back(in);
+      ++readers[in];
+    }
+  }
+  const LayoutEnvironment env = layout_environment(options.threads);
+  LayoutFingerprint fp;
+  fp.isa = env.isa;
+  fp.dnnl_version = env.dnnl_version;
+  fp.threads = static_cast<uint32_t>(options.threads);
+  fp.producer = "deepshark 0.1.0";
+  DS_TRY(std::unique_ptr<DskWriter> writer, DskWriter::create(out_path, fp));
+
+  KernelConfig config;
+  config.threads = options.threads;
+  std::vector<bool> piece_backed(g.values.size(), false);
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    bool has_weights = false;
+    for (ValueId in : n.inputs) has_weights |= in != kNoValue && g.value(in).is_constant();
+    if (!has_weights) continue;
+    DS_TRY(std::unique_ptr<Kernel> k, make_node_kernel(g, n, config, options.use_dnnl));
+    PieceMeta meta;
+    meta.node = static_cast<uint32_t>(i);
+    uint64_t size = 0;
+    // Parts: the kernel's weight slots, then plain constant inputs not claimed by a slot.
+    std::vector<int> claimed;
+    for (int w = 0; w < k->weight_count(); ++w) {
+      int input = k->weight_input(w);
+      claimed.push_back(input);
+      ValueId v = n.input(static_cast<size_t>(input));
+      if (v == kNoValue || readers[v] > 1) {
+        return make_error(ErrorCode::Unsupported, "pack", "node", n.name,
+                          "weight slot reads a constant shared with other nodes");
+      }
+      PiecePart part;
+      part.role = PartRole::WeightSlot;
+      part.index = static_cast<uint32_t>(w);
+      part.value_id = v;
+      part.offset = align_up(size, kPartAlignment);
+      part.bytes = k->weight_bytes(w);
+      part.layout = k->weight_layout(w);
+      size = part.offset + part.bytes;
+      meta.parts.push_back(std::move(part));
+    }
+    for (size_t j = 0; j < n.inputs.size(); ++j) {
+      ValueId v = n.inputs[j];
+      if (v == kNoValue || !g.value(v).is_constant()) continue;
+      if (std::find(claimed.begin(), claimed.end(), static_cast<int>(j)) != claimed.end()) continue;
+      const Tensor& t = *g.value(v).constant;
+      if (t.bytes() < options.inline_limit_bytes) continue;
+      if (readers[v] > 1) {
+        if (!piece_backed[v]) report.shared_weights.push_back(g.value(v).name);
+        continue;
+      }
+      PiecePart part;
+      part.role = PartRole::NodeInput;
+      part.index = static_cast<uint32_t>(j);
+      part.value_id = v;
+      part.offset = align_up(size, kPartAlignment);
+      part.bytes = t.bytes();
+      part.layout = "plain";
+      size = part.offset + part.bytes;
+      meta.parts.push_back(std::move(part));
+    }
+    if (meta.parts.empty()) continue;
+    DS_TRY(Buffer payload, Buffer::allocate(default_allocator(), size, MemoryClass::Weights, "piece", true, 4096));
+    for (const PiecePart& part : meta.parts) {
+      if (part.role == PartRole::WeightSlot) {
+        DS_RETURN_IF_ERROR(k->pack_weight(g, static_cast<int>(part.index), payload.data() + part.offset)
+                               .with_context("failed to pack node '" + n.name + "'"));
+      } else {
+        std::memcpy(payload.data() + part.offset, g.value(part.value_id).constant->raw(), part.bytes);
+      }
+      piece_backed[part.value_id] = true;
+    }
+    DS_TRY(uint32_t index, writer->add_piece(meta, payload.data(), size));
+    (void)index;
+    ++report.pieces;
+    report.piece_bytes += size;
+    // The piece is on disk: the graph's copy of these weights is no longer needed.
+    for (const PiecePart& part : meta.parts) {
+      Value& v = g.value(part.value_id);
+      v.constant = Tensor::shape_only(v.constant->dtype(), v.constant->shape());
+    }
+    if (options.progress) options.progress(i + 1, g.nodes.size(), writer->bytes_written());
+  }
+  for (size_t v = 0; v < g.values.size(); ++v) {
+    if (g.values[v].is_constant() && !piece_backed[v] && g.values[v].constant->has_data()) {
+      report.inline_bytes += g.values[v].constant->bytes();
+    }
+  }
+  DS_TRY(std::string blob, format::encode_graph(g, [&](ValueId id, const Value&) { return piece_backed[id]; }));
+  DS_RETURN_IF_ERROR(writer->finish(blob));
+  report.file_bytes = writer->bytes_written();
+  return report;
+}
+
+}  // namespace deepshark
