@@ -23,4 +23,8 @@ Result<Shape> broadcast_shapes(const Shape& a, const Shape& b);
 // Reads a constant integer tensor (I64 or I32) as int64 values; nullopt when not constant.
 std::optional<std::vector<int64_t>> constant_ints(const Graph& graph, ValueId id);
 
+// The tensor a Constant node produces (from `value`, `value_float(s)` or `value_int(s)`);
+// InvalidModel naming the node when none of them is set or the node is not a Constant.
+Result<Tensor> constant_node_value(const Node& node);
+
 }  // namespace deepshark
