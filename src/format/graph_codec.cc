@@ -297,7 +297,11 @@ Result<std::string> encode_graph(const Graph& g, const PieceBackedFn& piece_back
     DS_RETURN_IF_ERROR(check_name(v.name, g.name));
     bool backed = piece_backed && piece_backed(static_cast<ValueId>(i), v);
     uint8_t flags = 0;
-    if (v.shape_known || backed || v.is_constant()) flags |= kShapeKnown;
+    if (v.shape_known || v.is_constant()) {
+      flags |= kShapeKnown;
+    } else if (backed) {
+      return encode_error(g.name, "value '" + v.name + "' has no static shape (piece-backed values need one)");
+    }
     if (backed) {
       flags |= kPieceBacked;
     } else if (v.is_constant()) {
