@@ -171,6 +171,8 @@ Status Executor::build(const ExecutorOptions& options, CountingAllocator& alloca
   return Status::ok_status();
 }
 
+int Executor::step_count() const { return static_cast<int>(steps_.size()); }
+
 std::vector<std::string> Executor::kernel_names() const {
   std::vector<std::string> names;
   for (const Step& s : steps_) names.push_back(s.alias ? "alias" : s.kernel->name());

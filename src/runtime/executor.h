@@ -71,7 +71,7 @@ class Executor {
   Status bind_inputs(std::span<const TensorView> inputs);
   Status run_steps(int begin, int end);
   Result<std::vector<Tensor>> collect_outputs();
-  int step_count() const { return static_cast<int>(steps_.size()); }
+  int step_count() const;
 
   const std::vector<WeightBinding>& weight_bindings() const { return bindings_; }
   // Points binding i at `data` (weight_bindings()[i].bytes bytes, 64-byte aligned).

@@ -1,0 +1,287 @@
+#include "runtime/block_stream.h"
+
+#include <chrono>
+
+#include "format/dsk_file.h"
+#include "graph/flops.h"
+#include "io/direct_file.h"
+#include "io/loader.h"
+#include "runtime/executor.h"
+#include "runtime/kernel_factory.h"
+
+namespace deepshark {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+}  // namespace
+
+struct BlockStreamSession::Impl {
+  std::string path;
+  StreamOptions options;
+  CountingAllocator allocator;
+  std::unique_ptr<format::DskFile> file;
+  std::unique_ptr<Storage> storage;
+  std::unique_ptr<Loader> loader;
+  std::unique_ptr<Executor> executor;
+  // Per piece: (binding index, offset of its part within the piece).
+  std::vector<std::vector<std::pair<size_t, uint64_t>>> piece_bindings;
+  std::vector<std::string> piece_labels;
+  PlanInput plan_input;
+  Plan plan;
+  std::vector<Buffer> resident;
+  Buffer ring;
+  std::vector<uint64_t> block_piece_offset;  // offset of each piece within its block's slot
+  std::vector<std::vector<Ticket>> tickets;  // per block, reused across runs
+  StreamReport report;
+
+  Status map_pieces();
+  Status load_resident();
+  void bind_piece(int piece, const std::byte* base);
+  Status submit_block(int b);
+};
+
+BlockStreamSession::BlockStreamSession(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+BlockStreamSession::~BlockStreamSession() {
+  if (impl_ && impl_->loader) impl_->loader->cancel_all();
+}
+
+Result<std::unique_ptr<BlockStreamSession>> BlockStreamSession::open(const std::string& path,
+                                                                     const StreamOptions& options) {
+  DirectFile::Options o;
+  o.direct = options.direct_io;
+  DS_TRY(std::unique_ptr<DirectFile> f, DirectFile::open(path, o));
+  return open_with_storage(path, std::move(f), options);
+}
+
+Status BlockStreamSession::Impl::map_pieces() {
+  const auto& pieces = file->pieces();
+  const auto& bindings = executor->weight_bindings();
+  const Graph& g = executor->graph();
+  std::vector<int> covered(bindings.size(), 0);
+  piece_bindings.assign(pieces.size(), {});
+  for (size_t p = 0; p < pieces.size(); ++p) {
+    const format::PieceEntry& e = pieces[p];
+    const std::string node = e.node < g.nodes.size() ? g.nodes[e.node].name : "?";
+    piece_labels.push_back(std::to_string(p) + " (node '" + node + "')");
+    for (const format::PiecePart& part : e.parts) {
+      bool slot = part.role == format::PartRole::WeightSlot;
+      size_t found = bindings.size();
+      for (size_t i = 0; i < bindings.size(); ++i) {
+        const WeightBinding& b = bindings[i];
+        if (b.step == static_cast<int>(e.node) && (slot ? b.slot == static_cast<int>(part.index)
+                                                        : (b.slot < 0 && b.input == static_cast<int>(part.index)))) {
+          found = i;
+          break;
+        }
+      }
+      std::string what = std::string(slot ? "weight slot " : "input ") + std::to_string(part.index);
+      if (found == bindings.size()) {
+        return make_error(ErrorCode::InvalidModel, "open", "block stream", path,
+                          "piece " + std::to_string(p) + " holds " + what + " of node '" + node +
+                              "', which this machine's kernel does not read: re-pack with 'deepshark pack'");
+      }
+      const WeightBinding& b = bindings[found];
+      if (b.layout != part.layout || b.bytes != part.bytes) {
+        return make_error(ErrorCode::InvalidModel, "open", "block stream", path,
+                          "node '" + node + "' " + what + " was packed as " + part.layout + " (" +
+                              std::to_string(part.bytes) + " bytes) but this machine's kernel reads " + b.layout +
+                              " (" + std::to_string(b.bytes) + " bytes): re-pack with 'deepshark pack'");
+      }
+      ++covered[found];
+      piece_bindings[p].push_back({found, part.offset});
+    }
+  }
+  for (size_t i = 0; i < bindings.size(); ++i) {
+    if (bindings[i].external && covered[i] != 1) {
+      return make_error(ErrorCode::InvalidModel, "open", "block stream", path,
+                        "weight of node '" + g.nodes[bindings[i].step].name + "' is stored in " +
+                            std::to_string(covered[i]) + " pieces " + expected_got("1", std::to_string(covered[i])));
+    }
+  }
+  return Status::ok_status();
+}
+
+void BlockStreamSession::Impl::bind_piece(int piece, const std::byte* base) {
+  for (const auto& [binding, offset] : piece_bindings[piece]) executor->bind_weight(binding, base + offset);
+}
+
+Status BlockStreamSession::Impl::load_resident() {
+  const auto& pieces = file->pieces();
+  resident.clear();
+  for (int p : plan.resident) {
+    const format::PieceEntry& e = pieces[p];
+    DS_TRY(Buffer b, Buffer::allocate(allocator, aligned_piece_bytes(e.bytes), MemoryClass::Weights,
+                                      "resident piece", false, kPieceAlignment));
+    ReadRequest r;
+    r.offset = e.offset;
+    r.bytes = e.bytes;
+    r.dst = b.data();
+    r.checksum = e.checksum;
+    r.label = piece_labels[p];
+    DS_TRY(Ticket t, loader->submit(r));
+    Status s = loader->wait(t);
+    if (!s.ok()) {
+      loader->cancel_all();
+      return s;
+    }
+    bind_piece(p, b.data());
+    resident.push_back(std::move(b));
+  }
+  return Status::ok_status();
+}
+
+Result<std::unique_ptr<BlockStreamSession>> BlockStreamSession::open_with_storage(const std::string& path,
+                                                                                  std::unique_ptr<Storage> storage,
+                                                                                  const StreamOptions& options) {
+  auto m = std::make_unique<Impl>();
+  m->path = path;
+  m->options = options;
+  if (options.threads < 1 || options.threads > 256) {
+    return make_error(ErrorCode::InvalidArgument, "open", "block stream", path,
+                      "bad thread count " + expected_got("1..256", std::to_string(options.threads)));
+  }
+  DS_TRY(format::DskFile f, format::DskFile::open(path));
+  m->file = std::make_unique<format::DskFile>(std::move(f));
+  const LayoutEnvironment env = layout_environment(options.threads);
+  if (options.use_dnnl) {
+    DS_RETURN_IF_ERROR(m->file->check_compatible(env.isa, env.dnnl_version, static_cast<uint32_t>(options.threads)));
+  }
+  if (storage->size() < m->file->header().file_bytes) {
+    return make_error(ErrorCode::Corruption, "open", "block stream", path,
+                      "file is shorter than its header says " +
+                          expected_got(std::to_string(m->file->header().file_bytes) + " bytes",
+                                       std::to_string(storage->size())));
+  }
+  m->storage = std::move(storage);
+  // Piece-backed weights are constants without data: kernels see weights, bytes come later.
+  Graph g = std::move(m->file->graph());
+  for (ValueId id : m->file->piece_backed()) {
+    Value& v = g.value(id);
+    v.constant = Tensor::shape_only(v.dtype, v.shape);
+  }
+  ExecutorOptions ex;
+  ex.threads = options.threads;
+  ex.use_dnnl = options.use_dnnl;
+  DS_TRY(m->executor, Executor::create(std::move(g), ex, m->allocator));
+  DS_RETURN_IF_ERROR(m->map_pieces());
+
+  // Plan: fixed memory is what the executor already holds.
+  m->plan_input.model = path;
+  m->plan_input.fixed_bytes = m->allocator.current_bytes();
+  const Graph& graph = m->executor->graph();
+  for (size_t p = 0; p < m->file->pieces().size(); ++p) {
+    const format::PieceEntry& e = m->file->pieces()[p];
+    m->plan_input.pieces.push_back(
+        {graph.nodes[e.node].name, e.bytes, static_cast<int>(e.node), node_flops(graph, graph.nodes[e.node])});
+  }
+  DS_TRY(m->plan, plan_greedy(m->plan_input, options.requirement));
+  if (options.requirement.memory_budget_bytes) m->allocator.set_limit(options.requirement.memory_budget_bytes);
+
+  uint32_t capacity = static_cast<uint32_t>(m->file->pieces().size() + 1);
+  DS_TRY(m->loader, Loader::create(*m->storage, capacity));
+  DS_RETURN_IF_ERROR(m->load_resident());
+  if (!m->plan.blocks.empty()) {
+    DS_TRY(m->ring, Buffer::allocate(m->allocator, m->plan.ring_bytes, MemoryClass::IOBuffers, "weight ring",
+                                     false, kPieceAlignment));
+  }
+  m->block_piece_offset.assign(m->file->pieces().size(), 0);
+  m->tickets.assign(m->plan.blocks.size(), {});
+  for (size_t b = 0; b < m->plan.blocks.size(); ++b) {
+    uint64_t off = 0;
+    for (int p : m->plan.blocks[b].pieces) {
+      m->block_piece_offset[p] = off;
+      off += aligned_piece_bytes(m->file->pieces()[p].bytes);
+    }
+    m->tickets[b].reserve(m->plan.blocks[b].pieces.size());
+  }
+  return std::unique_ptr<BlockStreamSession>(new BlockStreamSession(std::move(m)));
+}
+
+Status BlockStreamSession::Impl::submit_block(int b) {
+  std::byte* slot = ring.data() + static_cast<uint64_t>(b % plan.ring_slots) * plan.ring_slot_bytes;
+  tickets[b].clear();
+  for (int p : plan.blocks[b].pieces) {
+    const format::PieceEntry& e = file->pieces()[p];
+    ReadRequest r;
+    r.offset = e.offset;
+    r.bytes = e.bytes;
+    r.dst = slot + block_piece_offset[p];
+    r.checksum = e.checksum;
+    r.label = piece_labels[p];
+    DS_TRY(Ticket t, loader->submit(r));
+    tickets[b].push_back(t);
+  }
+  return Status::ok_status();
+}
+
+Result<std::vector<Tensor>> BlockStreamSession::run(std::span<const TensorView> inputs) {
+  Impl& m = *impl_;
+  const auto t0 = Clock::now();
+  m.report = StreamReport();
+  m.report.direct_io = false;
+  if (auto* df = dynamic_cast<DirectFile*>(m.storage.get())) m.report.direct_io = df->is_direct();
+  m.loader->reset_stats();
+  DS_RETURN_IF_ERROR(m.executor->bind_inputs(inputs));
+  const int nb = static_cast<int>(m.plan.blocks.size());
+  const auto& pieces = m.file->pieces();
+  auto fail = [&](const Status& s) -> Status {
+    m.loader->cancel_all();
+    return s;
+  };
+  int step = 0;
+  double compute_ms = 0;
+  for (int b = 0; b < std::min(nb, m.plan.ring_slots); ++b) {
+    Status s = m.submit_block(b);
+    if (!s.ok()) return fail(s);
+  }
+  for (int b = 0; b < nb; ++b) {
+    for (Ticket t : m.tickets[b]) {
+      Status s = m.loader->wait(t);
+      if (!s.ok()) return fail(s);
+    }
+    std::byte* slot = m.ring.data() + static_cast<uint64_t>(b % m.plan.ring_slots) * m.plan.ring_slot_bytes;
+    for (int p : m.plan.blocks[b].pieces) m.bind_piece(p, slot + m.block_piece_offset[p]);
+    const int end = b + 1 < nb ? static_cast<int>(pieces[m.plan.blocks[b + 1].pieces.front()].node)
+                               : m.executor->step_count();
+    const auto c0 = Clock::now();
+    Status s = m.executor->run_steps(step, end);
+    compute_ms += ms_since(c0);
+    if (!s.ok()) return fail(s);
+    step = end;
+    if (b + m.plan.ring_slots < nb) {
+      s = m.submit_block(b + m.plan.ring_slots);
+      if (!s.ok()) return fail(s);
+    }
+    if (m.options.progress) m.options.progress(b + 1, nb);
+  }
+  if (step < m.executor->step_count()) {
+    const auto c0 = Clock::now();
+    DS_RETURN_IF_ERROR(m.executor->run_steps(step, m.executor->step_count()));
+    compute_ms += ms_since(c0);
+  }
+  DS_TRY(std::vector<Tensor> outs, m.executor->collect_outputs());
+  const LoaderStats st = m.loader->stats();
+  m.report.bytes_read = st.bytes_read;
+  m.report.read_ms = st.read_ns / 1e6;
+  m.report.stall_ms = st.stall_ns / 1e6;
+  m.report.compute_ms = compute_ms;
+  m.report.wall_ms = ms_since(t0);
+  m.report.eta = m.report.wall_ms > 0 ? std::max(m.report.read_ms, compute_ms) / m.report.wall_ms : 0;
+  m.report.peak_managed_bytes = m.allocator.peak_bytes();
+  m.report.blocks = nb;
+  return outs;
+}
+
+const Graph& BlockStreamSession::graph() const { return impl_->executor->graph(); }
+const Plan& BlockStreamSession::plan() const { return impl_->plan; }
+const PlanInput& BlockStreamSession::plan_input() const { return impl_->plan_input; }
+const StreamReport& BlockStreamSession::last_report() const { return impl_->report; }
+uint64_t BlockStreamSession::peak_managed_bytes() const { return impl_->allocator.peak_bytes(); }
+uint64_t BlockStreamSession::weight_bytes() const {
+  uint64_t t = 0;
+  for (const PieceSummary& p : impl_->plan_input.pieces) t += aligned_piece_bytes(p.bytes);
+  return t;
+}
+
+}  // namespace deepshark

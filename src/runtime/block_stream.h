@@ -1,0 +1,77 @@
+// The block stream session: runs a packed model (.dsk) under a memory budget. Pieces the plan keeps
+// resident are read once at open; the others stream through a ring of (depth + 1) slots, the
+// loader thread reading block b + depth + 1 (direct I/O, checksum verified) while the compute
+// thread runs the nodes of block b. Every byte — executor arena, scratchpad, inline constants,
+// resident pieces and the ring — comes from one CountingAllocator whose limit is the budget, so
+// peak managed memory cannot exceed it.
+//
+//   ds::StreamOptions opt;  opt.threads = 2;  opt.requirement.memory_budget_bytes = 64 << 20;
+//   DS_TRY(auto s, ds::BlockStreamSession::open("vgg16.dsk", opt));   // BudgetInfeasible names the node
+//   DS_TRY(std::vector<ds::Tensor> out, s->run(inputs));            // graph input order
+//   s->last_report();   // bytes read, read / compute / stall time, peak managed memory, eta
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/memory.h"
+#include "base/status.h"
+#include "base/tensor.h"
+#include "graph/graph.h"
+#include "plan/plan.h"
+
+namespace deepshark {
+
+class Storage;
+
+struct StreamOptions {
+  int threads = 1;
+  bool use_dnnl = true;
+  bool direct_io = true;  // O_DIRECT (falls back to buffered where the file system refuses it)
+  Requirement requirement;
+  // Called after each block of a run: (blocks done, blocks total).
+  std::function<void(int, int)> progress;
+};
+
+struct StreamReport {
+  uint64_t bytes_read = 0;      // this run
+  double read_ms = 0;           // loader thread time reading and verifying
+  double compute_ms = 0;        // compute thread time in kernels
+  double stall_ms = 0;          // compute thread waiting for reads
+  double wall_ms = 0;
+  double eta = 0;               // max(read, compute) / wall
+  uint64_t peak_managed_bytes = 0;
+  int blocks = 0;
+  bool direct_io = false;
+};
+
+class BlockStreamSession {
+ public:
+  ~BlockStreamSession();
+  static Result<std::unique_ptr<BlockStreamSession>> open(const std::string& dsk_path, const StreamOptions& options);
+  // The same with a given storage for the payloads (fault-injection tests).
+  static Result<std::unique_ptr<BlockStreamSession>> open_with_storage(const std::string& dsk_path,
+                                                                       std::unique_ptr<Storage> storage,
+                                                                       const StreamOptions& options);
+
+  // Inputs in Graph::inputs order. A failed run (I/O error, checksum mismatch) leaves the session
+  // ready for the next run.
+  Result<std::vector<Tensor>> run(std::span<const TensorView> inputs);
+
+  const Graph& graph() const;
+  const Plan& plan() const;
+  const PlanInput& plan_input() const;
+  const StreamReport& last_report() const;
+  uint64_t peak_managed_bytes() const;
+  uint64_t weight_bytes() const;  // all pieces, aligned
+
+ private:
+  struct Impl;
+  explicit BlockStreamSession(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace deepshark
