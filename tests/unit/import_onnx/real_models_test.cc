@@ -105,9 +105,13 @@ void check_model(const std::string& path, const ModelCase& c) {
       ASSERT_NE(n.input(1), kNoValue) << n.name;
       EXPECT_TRUE(g.value(n.input(1)).is_constant()) << n.name;
     }
-    if (n.op == OpType::Softmax || n.op == OpType::LogSoftmax) EXPECT_EQ(n.attrs.get_int("axis", 0), -1) << n.name;
+    if (n.op == OpType::Softmax || n.op == OpType::LogSoftmax) {
+      EXPECT_EQ(n.attrs.get_int("axis", 0), -1) << n.name;
+    }
     for (ValueId o : n.outputs) {
-      if (o != kNoValue) EXPECT_FALSE(g.value(o).shape_known) << "declared shapes must not be trusted: " << n.name;
+      if (o != kNoValue) {
+        EXPECT_FALSE(g.value(o).shape_known) << "declared shapes must not be trusted: " << n.name;
+      }
     }
   }
   EXPECT_EQ(convs, c.convs);
