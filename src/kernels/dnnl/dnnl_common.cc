@@ -210,7 +210,7 @@ Status PrimitiveKernel::run(std::span<const TensorView> inputs, std::span<const 
                               "weight slot " + std::to_string(bind.index) + " has no data");
           break;
         case Source::Scratch:
-          ptr = scratch;
+          ptr = scratch + bind.offset;
           break;
       }
       if (dnnl_memory_set_data_handle_v2(bind.mem.get(), ptr, nullptr) != dnnl_success)
@@ -241,17 +241,21 @@ dnnl::primitive_attr PrimitiveKernel::Builder::attr() const {
   return a;
 }
 
-int PrimitiveKernel::Builder::add_step(dnnl::primitive prim, const dnnl::primitive_desc& pd) {
+int PrimitiveKernel::Builder::add_step(dnnl::primitive prim, const dnnl::primitive_desc_base& pd) {
   if (k_->steps_.empty()) k_->name_ = "dnnl:" + kind_ + "(" + pd.impl_info_str() + ")";
   k_->steps_.push_back(Step{std::move(prim), {}, {}});
   const int step = static_cast<int>(k_->steps_.size()) - 1;
   memory::desc sd = pd.scratchpad_desc();
   if (sd.get_size() > 0) {
     k_->scratch_bytes_ = std::max<uint64_t>(k_->scratch_bytes_, sd.get_size());
-    k_->steps_[step].bindings.push_back(Binding{Source::Scratch, 0, memory(sd, engine(), nullptr)});
+    k_->steps_[step].bindings.push_back(Binding{Source::Scratch, -1, memory(sd, engine(), nullptr)});
     k_->steps_[step].args.push_back(dnnl_exec_arg_t{DNNL_ARG_SCRATCHPAD, nullptr});
   }
   return step;
+}
+
+void PrimitiveKernel::Builder::name_from(const dnnl::primitive_desc_base& pd, const std::string& suffix) {
+  k_->name_ = "dnnl:" + kind_ + "(" + pd.impl_info_str() + ")" + suffix;
 }
 
 void PrimitiveKernel::Builder::bind_input(int step, int arg, int input, const memory::desc& md) {
@@ -278,7 +282,24 @@ int PrimitiveKernel::Builder::bind_weight(int step, int arg, int input, const me
   return slot;
 }
 
+uint64_t PrimitiveKernel::Builder::add_scratch_buffer(uint64_t bytes) {
+  const uint64_t offset = k_->scratch_buffers_bytes_;
+  k_->scratch_buffers_bytes_ += (bytes + kDefaultAlignment - 1) / kDefaultAlignment * kDefaultAlignment;
+  return offset;
+}
+
+void PrimitiveKernel::Builder::bind_scratch_buffer(int step, int arg, uint64_t offset, const memory::desc& md) {
+  Step& s = k_->steps_.at(step);
+  s.bindings.push_back(Binding{Source::Scratch, 0, memory(md, engine(), nullptr), offset});
+  s.args.push_back(dnnl_exec_arg_t{arg, nullptr});
+}
+
 std::unique_ptr<Kernel> PrimitiveKernel::Builder::finish() {
+  // Layout of the scratch area: [intermediate buffers][largest primitive scratchpad].
+  for (Step& s : k_->steps_)
+    for (Binding& b : s.bindings)
+      if (b.source == Source::Scratch && b.index == -1) b.offset = k_->scratch_buffers_bytes_;
+  if (k_->scratch_bytes_ > 0 || k_->scratch_buffers_bytes_ > 0) k_->scratch_bytes_ += k_->scratch_buffers_bytes_;
   for (Step& s : k_->steps_)
     for (size_t b = 0; b < s.bindings.size(); ++b) s.args[b].memory = s.bindings[b].mem.get();
   return std::move(k_);

@@ -72,8 +72,9 @@ class PrimitiveKernel final : public Kernel {
  private:
   struct Binding {
     Source source;
-    int index;   // input / output / slot index (unused for scratch)
-    memory mem;  // created at build time without data
+    int index;            // input / output / slot index; for Scratch: -1 = the primitive's scratchpad
+    memory mem;           // created at build time without data
+    uint64_t offset = 0;  // Scratch: byte offset into the executor's scratch area
   };
   struct Step {
     dnnl::primitive prim;
@@ -91,6 +92,7 @@ class PrimitiveKernel final : public Kernel {
   std::string node_name_;
   std::string name_;
   uint64_t scratch_bytes_ = 0;
+  uint64_t scratch_buffers_bytes_ = 0;  // intermediate tensors at the start of the scratch area
   std::vector<Step> steps_;
   std::vector<Slot> slots_;
   std::vector<Shape> input_shapes_, output_shapes_;  // what run() expects
@@ -105,13 +107,19 @@ class PrimitiveKernel::Builder {
   dnnl::primitive_attr attr() const;
 
   // Adds a primitive; the kernel's name takes the implementation string of the first step.
-  int add_step(dnnl::primitive prim, const dnnl::primitive_desc& pd);
+  int add_step(dnnl::primitive prim, const dnnl::primitive_desc_base& pd);
+  // Names the kernel after `pd` (default: the first step), e.g. "dnnl:convolution(brgconv...)+suffix".
+  void name_from(const dnnl::primitive_desc_base& pd, const std::string& suffix = "");
   void bind_input(int step, int arg, int input, const memory::desc& md);
   void bind_output(int step, int arg, int output, const memory::desc& md);
   // A weight slot replacing node input `input`: packed from `src` (the constant's layout) into
   // `dst` (the primitive's layout). Returns the slot index.
   int bind_weight(int step, int arg, int input, const memory::desc& dst, const memory::desc& src,
                   float scale = 1.f);
+  // An intermediate tensor (e.g. a blocked copy of an activation) kept in the scratch area;
+  // returns its offset. Primitive scratchpads go after all such buffers.
+  uint64_t add_scratch_buffer(uint64_t bytes);
+  void bind_scratch_buffer(int step, int arg, uint64_t offset, const memory::desc& md);
   std::unique_ptr<Kernel> finish();
 
  private:

@@ -81,3 +81,21 @@ TEST(DnnlConv, NameCarriesImplementation) {
 }
 }  // namespace
 }  // namespace deepshark::testing
+
+namespace deepshark::testing {
+namespace {
+// Plain activations would run oneDNN's im2col + gemm convolution (~20x slower for depthwise);
+// the kernel reorders into a blocked copy in scratch instead, and stays exact.
+TEST(DnnlConv, PlainActivationsAvoidGemmConvolution) {
+  OpTester dw(OpType::Conv);
+  dw.input({1, 64, 17, 17}).constant({64, 1, 3, 3}).constant({64}).output({1, 64, 17, 17})
+      .attr("pads", std::vector<int64_t>{1, 1, 1, 1}).attr("group", int64_t{64}).tolerance(1e-4).test();
+  EXPECT_EQ(dw.kernel_name().find("gemm"), std::string::npos) << dw.kernel_name();
+  EXPECT_NE(dw.kernel_name().find("+reorders"), std::string::npos) << dw.kernel_name();
+  OpTester dense(OpType::Conv);
+  dense.input({1, 32, 15, 15}).constant({48, 32, 3, 3}).output({1, 48, 15, 15})
+      .attr("pads", std::vector<int64_t>{1, 1, 1, 1}).tolerance(1e-4).test();
+  EXPECT_EQ(dense.kernel_name().find("gemm"), std::string::npos) << dense.kernel_name();
+}
+}  // namespace
+}  // namespace deepshark::testing

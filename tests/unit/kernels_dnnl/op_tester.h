@@ -35,6 +35,8 @@ class OpTester {
   OpTester& tolerance(double tol);
   OpTester& config(const KernelConfig& c);
   OpTester& seed(uint32_t s);
+  // Require a non-zero output (default on): guards against comparing two untouched buffers.
+  OpTester& expect_nonzero(bool e);
   // Text printed on failure (the whole parameter tuple).
   OpTester& describe(const std::string& text);
 
@@ -56,6 +58,7 @@ class OpTester {
   double tol_ = 1e-5;
   KernelConfig config_;
   uint32_t seed_ = 1234;
+  bool expect_nonzero_ = true;
   std::string what_;
   std::string kernel_name_;
 
