@@ -141,7 +141,7 @@ void Loader::cancel_all() {
     Slot& slot = slots_[queue_[queue_head_]];
     queue_head_ = (queue_head_ + 1) % queue_.size();
     slot.state = SlotState::Done;
-    slot.status = Status::ok_status();
+    slot.status = cancelled_status(slot.request);  // a concurrent waiter may see it before the slot is freed
     ++stats_.cancelled;
   }
   // The request being read touches caller memory until the thread finishes it.

@@ -34,6 +34,8 @@ Status Storage::read(uint64_t offset, uint64_t bytes, std::byte* dst) {
     DS_TRY(uint64_t n, read_some(offset + done, bytes - done, dst + done));
     if (n == 0) break;
     done += n;
+    // At the end a direct read returns the unaligned tail; asking again would be misaligned.
+    if (offset + done >= size()) break;
   }
   if (done < bytes) {
     // A short final read is fine only when it ends exactly at the end of the storage and the
