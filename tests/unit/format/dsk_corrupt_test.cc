@@ -283,7 +283,7 @@ TEST_F(DskCorruptTest, RandomTableFlipsWithFixedChecksumNeverCrash) {
   FileParts valid = load_parts(file_);
   std::mt19937 rng(99);
   int rejected = 0;
-  for (int trial = 0; trial < 600; ++trial) {
+  for (int trial = 0; trial < 300; ++trial) {
     FileParts p = valid;
     std::string& region = (trial % 2) ? p.table : p.graph;
     for (int k = 0; k < 2; ++k) region[rng() % region.size()] ^= static_cast<char>(1u << (rng() % 8));
