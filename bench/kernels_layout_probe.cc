@@ -59,7 +59,10 @@ double median_ms(int repeats, F&& run) {
   return t[t.size() / 2];
 }
 
-double time_conv(const ConvLayer& l, bool blocked, int repeats, std::string* impl) {
+// mode 0: plain nchw activations; 1: blocked (any); 2: plain in/out around the blocked conv via
+// two reorders (what the DeepShark Conv kernel does when oneDNN would pick im2col + gemm).
+double time_conv(const ConvLayer& l, int mode, int repeats, std::string* impl) {
+  const bool blocked = mode != 0;
   dnnl::stream strm(eng());
   const int64_t out = (l.hw + 2 * l.p - l.k) / l.s + 1;
   memory::dims src{1, l.c, l.hw, l.hw}, dst{1, l.m, out, out};
@@ -79,9 +82,14 @@ double time_conv(const ConvLayer& l, bool blocked, int repeats, std::string* imp
   std::fill_n(static_cast<float*>(mw.get_data_handle()), pd.weights_desc().get_size() / 4, 0.01f);
   std::fill_n(static_cast<float*>(mb.get_data_handle()), l.m, 0.f);
   dnnl::convolution_forward conv(pd);
+  memory plain_src(memory::desc(src, dt::f32, tag::nchw), eng()), plain_dst(memory::desc(dst, dt::f32, tag::nchw), eng());
+  std::fill_n(static_cast<float*>(plain_src.get_data_handle()), l.c * l.hw * l.hw, 0.5f);
+  dnnl::reorder to_blocked(plain_src, ms), to_plain(md, plain_dst);
   return median_ms(repeats, [&] {
+    if (mode == 2) to_blocked.execute(strm, plain_src, ms);
     conv.execute(strm, {{DNNL_ARG_SRC, ms}, {DNNL_ARG_WEIGHTS, mw}, {DNNL_ARG_BIAS, mb}, {DNNL_ARG_DST, md},
                         {DNNL_ARG_SCRATCHPAD, scratch}});
+    if (mode == 2) to_plain.execute(strm, md, plain_dst);
     strm.wait();
   });
 }
@@ -130,14 +138,17 @@ int main(int argc, char** argv) {
   };
   const FcLayer fcs[] = {{"resnet50 fc 2048->1000", 2048, 1000}, {"vgg16 fc 4096->4096", 4096, 4096},
                          {"vgg16 fc 25088->4096", 25088, 4096}};
-  std::printf("%-34s %3s %10s %10s %7s  %s\n", "conv layer", "thr", "plain ms", "blocked ms", "ratio", "impl plain / blocked");
+  std::printf("%-34s %3s %9s %9s %9s %7s %7s  %s\n", "conv layer", "thr", "plain ms", "blocked", "reorders", "p/b", "r/b",
+              "impl plain / blocked");
   for (int threads : {1, 2}) {
     set_threads(threads);
     for (const ConvLayer& l : convs) {
-      std::string ip, ib;
-      const double tp = time_conv(l, false, repeats, &ip);
-      const double tb = time_conv(l, true, repeats, &ib);
-      std::printf("%-34s %3d %10.3f %10.3f %7.2f  %s / %s\n", l.name, threads, tp, tb, tp / tb, ip.c_str(), ib.c_str());
+      std::string ip, ib, ir;
+      const double tp = time_conv(l, 0, repeats, &ip);
+      const double tb = time_conv(l, 1, repeats, &ib);
+      const double tr = time_conv(l, 2, repeats, &ir);
+      std::printf("%-34s %3d %9.3f %9.3f %9.3f %7.2f %7.2f  %s / %s\n", l.name, threads, tp, tb, tr, tp / tb, tr / tb,
+                  ip.c_str(), ib.c_str());
     }
   }
   std::printf("\n%-34s %3s %10s %10s %7s  %s\n", "fc layer (batch 1)", "thr", "oi ms", "any ms", "ratio", "impl oi / any");

@@ -73,11 +73,16 @@ Result<std::unique_ptr<Kernel>> make_conv(const Graph& graph, const Node& node, 
       return dnnl::convolution_forward::primitive_desc(d, b.attr(), engine());
     };
     auto pd = conv_pd(layout);
-    // With plain activations oneDNN 2.6 falls back to im2col + gemm: 1.3-2.4x slower for dense
-    // and ~20x slower for depthwise convolutions than its blocked kernels (bench/
-    // kernels_layout_probe). Then reorder into a blocked copy in scratch memory and back.
+    // With plain activations oneDNN 2.6 falls back to im2col + gemm: ~2x slower for dense 3x3
+    // and 20-30x slower for depthwise convolutions than its blocked kernels (bench/
+    // kernels_layout_probe). Then reorder into a blocked copy in scratch memory and back. Not
+    // for 1x1 kernels: there plain gemm is within 1.0-1.4x of blocked and the two reorders cost
+    // more than they save.
+    int64_t kernel_volume = 1;
+    for (int64_t k : s.kernel) kernel_volume *= k;
     bool wrap = false;
-    if (layout == ActivationLayout::Plain && std::string(pd.impl_info_str()).find("gemm") != std::string::npos) {
+    if (layout == ActivationLayout::Plain && kernel_volume > 1 &&
+        std::string(pd.impl_info_str()).find("gemm") != std::string::npos) {
       auto blocked = conv_pd(ActivationLayout::Blocked);
       if (std::string(blocked.impl_info_str()).find("gemm") == std::string::npos &&
           blocked.src_desc() != plain_desc(s.x)) {
