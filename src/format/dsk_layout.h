@@ -29,7 +29,7 @@ inline constexpr uint64_t kHeaderBytes = 4096;
 inline constexpr uint64_t kPartAlignment = 64;    // part offsets inside a piece
 inline constexpr uint64_t kFingerprintBytes = 64; // fixed-size NUL-padded strings in the header
 inline constexpr uint64_t kMaxLayoutBytes = 4096; // a part's layout string
-inline constexpr uint64_t kMaxTablesBytes = uint64_t{1} << 30;  // graph blob + piece table
+inline constexpr uint64_t kMaxTablesBytes = uint64_t{1} << 28;  // graph blob + piece table (256 MiB)
 
 // Byte offsets of the header fields (docs/file-format.md, "Header").
 namespace header_offset {
