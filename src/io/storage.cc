@@ -1,5 +1,6 @@
 #include "io/storage.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace deepshark {
@@ -17,11 +18,14 @@ Status check_read_request(const Storage& s, uint64_t offset, uint64_t bytes, con
                                            ", buffer % a = " + std::to_string(addr % a)));
   }
   // The only request allowed past the end is the rounded-up read of the unaligned tail.
+  // It is rounded to kDirectIOAlignment even for buffered storage, so callers that lay out reads
+  // for direct I/O keep working after a fallback.
   const uint64_t size = s.size();
-  if (offset > size || bytes > align_up(size, a) - offset) {
+  const uint64_t end = align_up(size, std::max(a, kDirectIOAlignment));
+  if (offset > size || bytes > end - offset) {
     return make_error(ErrorCode::InvalidArgument, "read", "file", s.name(),
                       "request past the end " +
-                          expected_got("end <= " + std::to_string(align_up(size, a)),
+                          expected_got("end <= " + std::to_string(end),
                                        std::to_string(offset) + " + " + std::to_string(bytes)));
   }
   return Status::ok_status();

@@ -10,9 +10,11 @@
 //
 // Alignment contract: offset, bytes and dst must be multiples of alignment() (the caller guarantees
 // it; a violation is InvalidArgument, nothing is read). The one request that may reach past the end
-// of the storage is the rounded-up read of its unaligned tail: when offset + bytes lies within
-// alignment() - 1 bytes past size(), the read stops at the end and the bytes of dst past it are
-// zeroed. Any other read that meets the end early is an IOError "unexpected end of file".
+// of the storage is the rounded-up read of its unaligned tail: when offset + bytes is at most size()
+// rounded up to kDirectIOAlignment (or to alignment() when larger; the same rule for buffered
+// storage, so reads laid out for direct I/O still work after a fallback), the read stops at the end
+// and the bytes of dst past it are zeroed. Any other read that meets the end early is an IOError
+// "unexpected end of file".
 #pragma once
 
 #include <cstddef>

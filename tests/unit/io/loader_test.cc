@@ -70,6 +70,21 @@ TEST_F(LoaderFile, ManyRequestsInOrder) {
   EXPECT_EQ(loader->outstanding(), 0u);
 }
 
+TEST_F(LoaderFile, BufferedFallbackServesTheSameBytes) {
+  DirectFile::Options o;
+  o.refuse_direct_read_for_testing = true;  // falls back on the first read, mid-run
+  auto f = DirectFile::open(file_->path(), o);
+  ASSERT_TRUE(f.ok());
+  auto loader = make_loader(**f, 20);
+  Destinations d = make_destinations(packed_);
+  std::vector<Status> st = run_all(*loader, packed_, d, in_order(20));
+  for (size_t i = 0; i < 20; ++i) {
+    EXPECT_TRUE(st[i].ok()) << st[i].to_string();
+    EXPECT_TRUE(piece_equals(packed_, i, d.dst(i))) << i;
+  }
+  EXPECT_FALSE((*f)->is_direct());
+}
+
 TEST_F(LoaderFile, OutOfOrderWaits) {
   auto loader = make_loader(*storage_, 20);
   Destinations d = make_destinations(packed_);
