@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/npy.h"
 #include "support/test_support.h"
 
 namespace deepshark::testing {
@@ -52,7 +53,7 @@ TEST(Cli, BadCommandLinesExitTwo) {
 TEST(Cli, MissingModelFileExitsOneWithMessage) {
   CliResult r = cli("inspect /nonexistent/model.onnx");
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.output.find("failed to read file '/nonexistent/model.onnx'"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("failed to read model '/nonexistent/model.onnx': No such file or directory"), std::string::npos) << r.output;
 }
 
 TEST(Cli, BadInputFileExitsOne) {
