@@ -101,7 +101,6 @@ class PoolTester {
   PoolTester& dilation(int64_t d) { d_ = d; return *this; }
   PoolTester& ceil_mode(bool c) { ceil_ = c; return *this; }
   PoolTester& count_include_pad(bool c) { include_ = c; return *this; }
-  // Returns false when the oneDNN kernel was unsupported (the ref then serves the node).
   void test();
 
  private:
