@@ -84,8 +84,11 @@ class Session {
   const std::vector<TensorInfo>& outputs() const;
   MemoryReport memory() const;
   const RunStats& last_run() const;
-  // Kernel chosen per node, e.g. "conv1: dnnl:convolution(jit:avx512_core)".
-  std::vector<std::string> kernel_report() const;
+  // Kernel chosen per node, in execution order.
+  struct NodeKernel {
+    std::string node, op, kernel;  // e.g. "conv1", "Conv", "dnnl:convolution(jit:avx512_core)"
+  };
+  std::vector<NodeKernel> kernels() const;
 
  private:
   struct Impl;

@@ -114,11 +114,11 @@ MemoryReport Session::memory() const {
   return r;
 }
 
-std::vector<std::string> Session::kernel_report() const {
-  std::vector<std::string> r;
+std::vector<Session::NodeKernel> Session::kernels() const {
+  std::vector<NodeKernel> r;
   const Graph& g = impl_->executor->graph();
   std::vector<std::string> names = impl_->executor->kernel_names();
-  for (size_t i = 0; i < names.size(); ++i) r.push_back(g.nodes[i].name + ": " + names[i]);
+  for (size_t i = 0; i < names.size(); ++i) r.push_back({g.nodes[i].name, op_name(g.nodes[i].op), names[i]});
   return r;
 }
 

@@ -38,6 +38,7 @@ run options:
   --report               print latency and memory to stderr
   --report-json FILE     write {"runs_ms": [...], "peak_managed_bytes": N, ...} to FILE
   --kernels              print the kernel chosen for each node
+  --profile              print time per op type and kernel (summed over the timed runs)
   --reference            use the naive reference kernels only (slow; the oracle)
 
 inspect options:
@@ -64,6 +65,7 @@ struct Args {
   bool kernels = false;
   bool reference = false;
   bool random_inputs = false;
+  bool profile = false;
 };
 
 int usage_error(const std::string& msg) {
@@ -144,6 +146,8 @@ int parse_args(int argc, char** argv, Args* a) {
       a->json = true;
     } else if (arg == "--report") {
       a->report = true;
+    } else if (arg == "--profile") {
+      a->profile = true;
     } else if (arg == "--kernels") {
       a->kernels = true;
     } else if (arg == "--reference") {
@@ -181,6 +185,7 @@ int cmd_run(const Args& a) {
   ds::SessionOptions opt;
   opt.threads = a.threads;
   opt.use_dnnl = !a.reference;
+  opt.profile_nodes = a.profile;
   opt.input_shapes = a.shapes;
   for (const auto& [name, file] : a.inputs) {
     auto t = ds::read_tensor_file(file);
@@ -210,13 +215,33 @@ int cmd_run(const Args& a) {
   auto session = ds::Session::open(a.model, opt);
   if (!session.ok()) return fail(session.status());
   ds::Session& s = **session;
-  if (a.kernels) for (const std::string& line : s.kernel_report()) std::cerr << line << "\n";
+  if (a.kernels) {
+    for (const auto& k : s.kernels()) std::cerr << k.node << " (" << k.op << "): " << k.kernel << "\n";
+  }
   std::vector<double> runs_ms;
+  // Per node "op: kernel", for --profile.
+  std::vector<std::string> kernel_lines;
+  for (const auto& k : s.kernels()) kernel_lines.push_back(k.op + ": " + k.kernel);
+  std::map<std::string, double> profile;
   ds::Result<std::vector<ds::NamedTensor>> outputs = ds::Status(ds::ErrorCode::Internal, "not run");
   for (int r = 0; r < a.warmup + a.repeat; ++r) {
     outputs = s.run(inputs);
     if (!outputs.ok()) return fail(outputs.status());
-    if (r >= a.warmup) runs_ms.push_back(s.last_run().wall_ms);
+    if (r >= a.warmup) {
+      runs_ms.push_back(s.last_run().wall_ms);
+      const std::vector<double>& node_ms = s.last_run().node_ms;
+      for (size_t i = 0; i < node_ms.size() && i < kernel_lines.size(); ++i) profile[kernel_lines[i]] += node_ms[i];
+    }
+  }
+  if (a.profile) {
+    std::vector<std::pair<double, std::string>> rows;
+    double total = 0;
+    for (const auto& [k, ms] : profile) rows.push_back({ms, k}), total += ms;
+    std::sort(rows.rbegin(), rows.rend());
+    std::fprintf(stderr, "%10s %6s  %s\n", "ms/run", "share", "op: kernel");
+    for (const auto& [ms, k] : rows) {
+      std::fprintf(stderr, "%10.3f %5.1f%%  %s\n", ms / a.repeat, total > 0 ? 100 * ms / total : 0, k.c_str());
+    }
   }
   if (!a.output_dir.empty()) {
     std::error_code ec;
