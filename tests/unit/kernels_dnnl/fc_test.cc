@@ -48,11 +48,14 @@ TEST(DnnlGemm, PlainWeightsUseThePlainLayout) {
     ASSERT_EQ(k.value()->weight_count(), 1);
     EXPECT_EQ(k.value()->weight_input(0), 1);
     // Plain is exactly the matrix; oneDNN's own layout may pad the outputs to its block.
-    if (plain) EXPECT_EQ(k.value()->weight_bytes(0), 100u * 64u * 4u);
-    else EXPECT_GE(k.value()->weight_bytes(0), 100u * 64u * 4u);
+    if (plain) {
+      EXPECT_EQ(k.value()->weight_bytes(0), 100u * 64u * 4u);
+    } else {
+      EXPECT_GE(k.value()->weight_bytes(0), 100u * 64u * 4u);
+    }
     const std::string layout = k.value()->weight_layout(0);
     std::cout << (plain ? "plain: " : "any:   ") << k.value()->name() << " " << layout << "\n";
-    if (plain) EXPECT_NE(layout.find("strides=[64,1];inner_blks=[]"), std::string::npos) << layout;
+    if (plain) { EXPECT_NE(layout.find("strides=[64,1];inner_blks=[]"), std::string::npos) << layout; }
   }
 }
 

@@ -47,8 +47,9 @@ TEST(DnnlKernelContract, RunRejectsBadArguments) {
   EXPECT_EQ(kernel.run(in, bad_out, {&wptr, 1}, scratch.data()).code(), ErrorCode::InvalidArgument);
   std::vector<TensorView> no_in{TensorView{}, in[1]};
   EXPECT_EQ(kernel.run(no_in, out, {&wptr, 1}, scratch.data()).code(), ErrorCode::InvalidArgument);
-  if (kernel.scratch_bytes() > 0)
+  if (kernel.scratch_bytes() > 0) {
     EXPECT_EQ(kernel.run(in, out, {&wptr, 1}, nullptr).code(), ErrorCode::InvalidArgument);
+  }
   // Still usable after the errors.
   EXPECT_TRUE(kernel.run(in, out, {&wptr, 1}, scratch.data()).ok());
 }

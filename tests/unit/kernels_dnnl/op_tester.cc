@@ -143,7 +143,9 @@ void OpTester::test() {
   ASSERT_TRUE(ds1.ok()) << ds1.to_string();
   for (size_t o = 0; o < outputs_.size(); ++o) {
     // Random inputs never give an all-zero output here: guards against a comparison of nothing.
-    if (expect_nonzero_) EXPECT_GT(max_abs(dnnl_ov[o]), 0.0) << "kernel " << kernel_name_ << " wrote only zeros";
+    if (expect_nonzero_) {
+      EXPECT_GT(max_abs(dnnl_ov[o]), 0.0) << "kernel " << kernel_name_ << " wrote only zeros";
+    }
     const double scale = std::max(1.0, max_abs(ref_ov[o]));
     const double diff = max_abs_diff(ref_ov[o], dnnl_ov[o]);
     EXPECT_LE(diff, tol_ * scale) << "kernel " << kernel_name_ << ", output " << o << ": max |dnnl - ref| = " << diff
