@@ -137,15 +137,19 @@ void Loader::drain() {
 
 void Loader::cancel_all() {
   std::unique_lock<std::mutex> lock(mutex_);
-  for (; queue_count_ > 0; --queue_count_) {
-    Slot& slot = slots_[queue_[queue_head_]];
-    queue_head_ = (queue_head_ + 1) % queue_.size();
-    slot.state = SlotState::Done;
-    slot.status = cancelled_status(slot.request);  // a concurrent waiter may see it before the slot is freed
-    ++stats_.cancelled;
-  }
+  auto drop_queued = [&] {
+    for (; queue_count_ > 0; --queue_count_) {
+      Slot& slot = slots_[queue_[queue_head_]];
+      queue_head_ = (queue_head_ + 1) % queue_.size();
+      slot.state = SlotState::Done;
+      slot.status = cancelled_status(slot.request);  // a concurrent waiter may see it before the slot is freed
+      ++stats_.cancelled;
+    }
+  };
+  drop_queued();
   // The request being read touches caller memory until the thread finishes it.
   done_cv_.wait(lock, [&] { return !reading_; });
+  drop_queued();  // requests another thread submitted while we waited
   for (uint32_t i = 0; i < slots_.size(); ++i) {
     if (slots_[i].state != SlotState::Free) free_slot(i);
   }
