@@ -18,6 +18,7 @@
 // session usable.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -42,6 +43,7 @@ struct TensorInfo {
 };
 
 // Imports a model file into a graph; the format follows from the file name (.onnx).
+// (A packed .dsk file is opened by Session::open directly.)
 // IOError when unreadable, InvalidModel / Unsupported for bad or unsupported content.
 Result<Graph> load_model(const std::string& path);
 
@@ -51,8 +53,17 @@ struct SessionOptions {
   std::map<std::string, Shape> input_shapes;
   // false: reference kernels only (slow; the oracle).
   bool use_dnnl = true;
-  // Record per-node times in RunStats.
+  // Record per-node times in RunStats (in-memory sessions).
   bool profile_nodes = false;
+
+  // Block stream (.dsk files only): the memory budget for every byte the session holds
+  // (0: everything resident), the prefetch depth (-1: the planner chooses; 0: load, then compute)
+  // and direct I/O (O_DIRECT; buffered where the file system refuses it).
+  uint64_t memory_budget_bytes = 0;
+  int prefetch_depth = -1;
+  bool direct_io = true;
+  // Called after each streamed block: (blocks done, blocks total).
+  std::function<void(int, int)> progress;
 };
 
 struct MemoryReport {
@@ -66,6 +77,27 @@ struct MemoryReport {
 struct RunStats {
   double wall_ms = 0;
   std::vector<double> node_ms;  // per node, when profile_nodes
+  // Block stream runs only (zero for in-memory sessions).
+  uint64_t bytes_read = 0;
+  double read_ms = 0;      // loader thread reading and verifying
+  double compute_ms = 0;   // compute thread in kernels
+  double stall_ms = 0;     // compute thread waiting for reads
+  double eta = 0;          // max(read, compute) / wall
+  int blocks = 0;
+  bool direct_io = false;
+};
+
+// What the plan of a block stream session is (all_resident for in-memory sessions).
+struct PlanSummary {
+  bool streaming = false;
+  uint64_t budget_bytes = 0;
+  uint64_t predicted_peak_bytes = 0;
+  uint64_t resident_bytes = 0;
+  uint64_t ring_bytes = 0;
+  uint64_t bytes_read_per_run = 0;
+  int prefetch_depth = 0;
+  int blocks = 0;
+  std::string text;  // the plan's full text dump
 };
 
 class Session {
@@ -84,6 +116,7 @@ class Session {
   const std::vector<TensorInfo>& outputs() const;
   MemoryReport memory() const;
   const RunStats& last_run() const;
+  PlanSummary plan() const;
   // Kernel chosen per node, in execution order.
   struct NodeKernel {
     std::string node, op, kernel;  // e.g. "conv1", "Conv", "dnnl:convolution(jit:avx512_core)"
@@ -95,6 +128,26 @@ class Session {
   explicit Session(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// Packs a model into a block stream file (.dsk): prepared for the given input shapes, oversized
+// nodes sliced, weights re-laid for this machine's kernels at `threads`, one checksummed piece per
+// node. The output is written atomically.
+struct PackOptions {
+  std::map<std::string, Shape> input_shapes;
+  uint64_t slice_limit_bytes = uint64_t{8} << 20;
+  int threads = 1;
+  // Called after each node: (nodes done, nodes total, bytes written).
+  std::function<void(size_t, size_t, uint64_t)> progress;
+};
+struct PackSummary {
+  uint64_t pieces = 0;
+  uint64_t piece_bytes = 0;
+  uint64_t inline_bytes = 0;
+  uint64_t file_bytes = 0;
+  std::vector<std::string> sliced;       // "fc6: 50 slices"
+  std::vector<std::string> unsliceable;  // over the limit but not sliceable, with why
+};
+Result<PackSummary> pack_model(const std::string& model_path, const std::string& out_path, const PackOptions& options);
 
 // What `deepshark inspect` shows.
 struct NodeInfo {

@@ -3,6 +3,8 @@
 
 #include "deepshark/deepshark.h"
 #include "import/onnx/onnx_importer.h"
+#include "pack/pack.h"
+#include "runtime/block_stream.h"
 #include "runtime/executor.h"
 #include "transform/prepare.h"
 
@@ -37,7 +39,8 @@ Result<Tensor> read_tensor_file(const std::string& path) {
 
 struct Session::Impl {
   CountingAllocator allocator;
-  std::unique_ptr<Executor> executor;
+  std::unique_ptr<Executor> executor;       // in-memory sessions
+  std::unique_ptr<BlockStreamSession> stream;  // .dsk sessions
   std::vector<TensorInfo> inputs, outputs;
   RunStats stats;
   std::vector<TensorView> views;
@@ -47,6 +50,37 @@ Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Session::~Session() = default;
 
 Result<std::unique_ptr<Session>> Session::open(const std::string& model_path, const SessionOptions& options) {
+  if (lower_extension(model_path) == ".dsk") {
+    StreamOptions so;
+    so.threads = options.threads;
+    so.use_dnnl = options.use_dnnl;
+    so.direct_io = options.direct_io;
+    so.requirement.memory_budget_bytes = options.memory_budget_bytes;
+    so.requirement.prefetch_depth = options.prefetch_depth;
+    so.progress = options.progress;
+    auto impl = std::make_unique<Impl>();
+    DS_TRY(impl->stream, BlockStreamSession::open(model_path, so));
+    const Graph& g = impl->stream->graph();
+    for (const auto& [name, shape] : options.input_shapes) {
+      ValueId id = g.find_value(name);
+      if (id == kNoValue || std::find(g.inputs.begin(), g.inputs.end(), id) == g.inputs.end()) {
+        return make_error(ErrorCode::InvalidArgument, "bind", "input", name, "the packed model has no such input");
+      }
+      if (g.value(id).shape != shape) {
+        return make_error(ErrorCode::InvalidArgument, "bind", "input", name,
+                          "the model was packed for another shape " +
+                              expected_got(shape_to_string(g.value(id).shape), shape_to_string(shape)) +
+                              ": re-pack with --shape");
+      }
+    }
+    impl->inputs = infos(g, g.inputs);
+    impl->outputs = infos(g, g.outputs);
+    return std::unique_ptr<Session>(new Session(std::move(impl)));
+  }
+  if (options.memory_budget_bytes != 0) {
+    return make_error(ErrorCode::InvalidArgument, "open", "model", model_path,
+                      "a memory budget needs a packed model: run 'deepshark pack' first");
+  }
   DS_TRY(Graph g, load_model(model_path));
   return create(std::move(g), options);
 }
@@ -91,9 +125,22 @@ Result<std::vector<NamedTensor>> Session::run(const std::vector<NamedTensor>& in
     if (!given[i]) return make_error(ErrorCode::InvalidArgument, "bind", "input", m.inputs[i].name, "missing");
   }
   auto t0 = std::chrono::steady_clock::now();
-  DS_TRY(std::vector<Tensor> outs, m.executor->run(m.views));
+  std::vector<Tensor> outs;
+  if (m.stream) {
+    DS_TRY(outs, m.stream->run(m.views));
+    const StreamReport& r = m.stream->last_report();
+    m.stats.bytes_read = r.bytes_read;
+    m.stats.read_ms = r.read_ms;
+    m.stats.compute_ms = r.compute_ms;
+    m.stats.stall_ms = r.stall_ms;
+    m.stats.eta = r.eta;
+    m.stats.blocks = r.blocks;
+    m.stats.direct_io = r.direct_io;
+  } else {
+    DS_TRY(outs, m.executor->run(m.views));
+    m.stats.node_ms = m.executor->node_times_ms();
+  }
   m.stats.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  m.stats.node_ms = m.executor->node_times_ms();
   std::vector<NamedTensor> named;
   for (size_t i = 0; i < outs.size(); ++i) named.push_back({m.outputs[i].name, std::move(outs[i])});
   return named;
@@ -105,6 +152,13 @@ const RunStats& Session::last_run() const { return impl_->stats; }
 
 MemoryReport Session::memory() const {
   MemoryReport r;
+  if (impl_->stream) {
+    const BlockStreamSession& b = *impl_->stream;
+    r.weight_bytes = b.plan().resident_bytes + b.plan().ring_bytes;
+    r.peak_managed_bytes = b.peak_managed_bytes();
+    r.current_managed_bytes = b.peak_managed_bytes();
+    return r;
+  }
   const ExecutorSummary& s = impl_->executor->summary();
   r.weight_bytes = s.weight_bytes;
   r.arena_bytes = s.arena_bytes;
@@ -114,12 +168,55 @@ MemoryReport Session::memory() const {
   return r;
 }
 
+PlanSummary Session::plan() const {
+  PlanSummary p;
+  if (!impl_->stream) {
+    p.predicted_peak_bytes = impl_->allocator.peak_bytes();
+    p.resident_bytes = impl_->executor->summary().weight_bytes;
+    p.text = "plan: in memory (not packed)\n";
+    return p;
+  }
+  const Plan& plan = impl_->stream->plan();
+  p.streaming = !plan.all_resident;
+  p.budget_bytes = plan.budget_bytes;
+  p.predicted_peak_bytes = plan.predicted_peak_bytes;
+  p.resident_bytes = plan.resident_bytes;
+  p.ring_bytes = plan.ring_bytes;
+  p.bytes_read_per_run = plan.bytes_read_per_run;
+  p.prefetch_depth = plan.prefetch_depth;
+  p.blocks = static_cast<int>(plan.blocks.size());
+  p.text = plan.to_string();
+  return p;
+}
+
 std::vector<Session::NodeKernel> Session::kernels() const {
   std::vector<NodeKernel> r;
+  if (!impl_->executor) return r;
   const Graph& g = impl_->executor->graph();
   std::vector<std::string> names = impl_->executor->kernel_names();
   for (size_t i = 0; i < names.size(); ++i) r.push_back({g.nodes[i].name, op_name(g.nodes[i].op), names[i]});
   return r;
+}
+
+Result<PackSummary> pack_model(const std::string& model_path, const std::string& out_path,
+                               const PackOptions& options) {
+  DS_TRY(Graph g, load_model(model_path));
+  PrepareOptions prep;
+  prep.input_shapes = options.input_shapes;
+  DS_RETURN_IF_ERROR(prepare_graph(g, prep));
+  PackGraphOptions po;
+  po.slice_limit_bytes = options.slice_limit_bytes;
+  po.threads = options.threads;
+  po.progress = options.progress;
+  DS_TRY(PackReport r, pack_graph(std::move(g), out_path, po));
+  PackSummary s;
+  s.pieces = r.pieces;
+  s.piece_bytes = r.piece_bytes;
+  s.inline_bytes = r.inline_bytes;
+  s.file_bytes = r.file_bytes;
+  for (const SlicedNode& n : r.slicing.nodes) s.sliced.push_back(n.name + ": " + std::to_string(n.slices) + " slices");
+  s.unsliceable = r.slicing.unsliceable;
+  return s;
 }
 
 }  // namespace deepshark

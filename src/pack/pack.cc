@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "format/dsk_file.h"
 #include "format/dsk_writer.h"
 #include "format/graph_codec.h"
 #include "runtime/kernel_factory.h"
@@ -22,7 +23,7 @@ uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
 }  // namespace
 
-Result<PackReport> pack_graph(Graph g, const std::string& out_path, const PackOptions& options) {
+Result<PackReport> pack_graph(Graph g, const std::string& out_path, const PackGraphOptions& options) {
   PackReport report;
   DS_TRY(report.slicing, slice_graph(g, options.slice_limit_bytes));
 
@@ -127,6 +128,9 @@ Result<PackReport> pack_graph(Graph g, const std::string& out_path, const PackOp
   DS_TRY(std::string blob, format::encode_graph(g, [&](ValueId id, const Value&) { return piece_backed[id]; }));
   DS_RETURN_IF_ERROR(writer->finish(blob));
   report.file_bytes = writer->bytes_written();
+  // Self-check: the file must open with every validation a session applies.
+  auto reopened = format::DskFile::open(out_path);
+  if (!reopened.ok()) return reopened.status().with_context("failed to check packed file '" + out_path + "'");
   return report;
 }
 

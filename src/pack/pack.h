@@ -3,7 +3,7 @@
 // kernel's layout as one piece (4096-aligned, XXH3-64 checksummed), then the graph and the piece
 // table. Peak memory is the model's weights (as imported) plus one piece.
 //
-//   ds::PackOptions opt;  opt.slice_limit_bytes = 8 << 20;  opt.threads = 2;
+//   ds::PackGraphOptions opt;  opt.slice_limit_bytes = 8 << 20;  opt.threads = 2;
 //   DS_TRY(ds::PackReport r, ds::pack_graph(std::move(graph), "model.dsk", opt));
 #pragma once
 
@@ -23,7 +23,7 @@ inline constexpr uint64_t kDefaultSliceLimitBytes = uint64_t{8} << 20;
 // Constants smaller than this that no kernel re-lays stay inline in the graph (always resident).
 inline constexpr uint64_t kDefaultInlineLimitBytes = uint64_t{16} << 10;
 
-struct PackOptions {
+struct PackGraphOptions {
   uint64_t slice_limit_bytes = kDefaultSliceLimitBytes;
   uint64_t inline_limit_bytes = kDefaultInlineLimitBytes;
   int threads = 1;                            // weight layouts depend on it
@@ -43,6 +43,6 @@ struct PackReport {
 
 // `graph` must be prepared (static shapes, constants folded). IOError for the output file;
 // Unsupported / InvalidModel from kernels, naming the node.
-Result<PackReport> pack_graph(Graph graph, const std::string& out_path, const PackOptions& options);
+Result<PackReport> pack_graph(Graph graph, const std::string& out_path, const PackGraphOptions& options);
 
 }  // namespace deepshark

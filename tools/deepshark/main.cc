@@ -2,7 +2,11 @@
 //
 //   deepshark run MODEL --input NAME=FILE.npy ... --output-dir DIR [--threads N]
 //   deepshark inspect MODEL [--json] [--shape NAME=1x3x224x224]
+#include <unistd.h>
+
 #include <cerrno>
+#include <chrono>
+#include <memory>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -16,6 +20,7 @@
 #include <vector>
 
 #include "deepshark/deepshark.h"
+#include "plan/plan.h"
 
 namespace {
 
@@ -23,10 +28,11 @@ const char* kUsage = R"(deepshark — run trained models exactly, on oneDNN's CP
 
 usage:
   deepshark run MODEL [options]       run a model and write its outputs as .npy files
+  deepshark pack MODEL -o OUT.dsk      pack a model into a block stream file for budgeted runs
   deepshark inspect MODEL [options]   show nodes, weights, FLOPs, activation peak, inputs, outputs
   deepshark help                      this text
 
-MODEL is an ONNX file (.onnx).
+MODEL is an ONNX file (.onnx); run also takes a packed block stream file (.dsk).
 
 run options:
   --input NAME=FILE      an input tensor: .npy, or an ONNX TensorProto .pb (repeat per input)
@@ -40,6 +46,20 @@ run options:
   --kernels              print the kernel chosen for each node
   --profile              print time per op type and kernel (summed over the timed runs)
   --reference            use the naive reference kernels only (slow; the oracle)
+  --memory SIZE          memory budget for a .dsk model: every byte the run holds (weights,
+                         activations, scratch, I/O buffers) stays within it. SIZE takes a unit:
+                         B, KiB, MiB, GiB, KB, MB, GB (e.g. 64MiB). Default: everything resident.
+  --prefetch N           blocks read ahead while computing (0 = load, then compute; default:
+                         the planner's choice)
+  --no-direct-io         read pieces through the page cache instead of O_DIRECT
+  --plan                 print the plan (resident pieces, blocks, ring, predicted peak)
+
+pack options:
+  -o, --output FILE      the .dsk file to write (required)
+  --slice-limit SIZE     split nodes whose weights exceed SIZE along their output channels
+                         (default 8MiB, so that VGG-16 runs under 32MiB)
+  --threads N            weight layouts are chosen for N compute threads; run with the same N
+  --shape NAME=DxDxD     shape for an input with dynamic dimensions (repeatable)
 
 inspect options:
   --json                 machine-readable output
@@ -66,6 +86,12 @@ struct Args {
   bool reference = false;
   bool random_inputs = false;
   bool profile = false;
+  bool plan = false;
+  bool direct_io = true;
+  uint64_t memory = 0;
+  int prefetch = -1;
+  std::string output;
+  uint64_t slice_limit = uint64_t{8} << 20;
 };
 
 int usage_error(const std::string& msg) {
@@ -109,7 +135,9 @@ int parse_args(int argc, char** argv, Args* a) {
   if (argc < 2) return usage_error("no command given");
   a->command = argv[1];
   if (a->command == "help" || a->command == "--help" || a->command == "-h") return 0;
-  if (a->command != "run" && a->command != "inspect") return usage_error("unknown command '" + a->command + "'");
+  if (a->command != "run" && a->command != "inspect" && a->command != "pack") {
+    return usage_error("unknown command '" + a->command + "'");
+  }
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](std::string* out) -> bool {
@@ -146,6 +174,22 @@ int parse_args(int argc, char** argv, Args* a) {
       a->json = true;
     } else if (arg == "--report") {
       a->report = true;
+    } else if (arg == "--memory" || arg == "--slice-limit") {
+      if (!value(&v)) return usage_error(arg + " needs a size such as 64MiB");
+      auto size = ds::parse_size(v);
+      if (!size.ok()) return usage_error(size.status().message());
+      if (*size == 0) return usage_error(arg + " must be more than 0");
+      (arg == "--memory" ? a->memory : a->slice_limit) = *size;
+    } else if (arg == "--prefetch") {
+      if (!value(&v) || !parse_int(v, 0, 16, &a->prefetch)) {
+        return usage_error("--prefetch wants a whole number from 0 to 16" + (v.empty() ? "" : ", got '" + v + "'"));
+      }
+    } else if (arg == "-o" || arg == "--output") {
+      if (!value(&a->output)) return usage_error(arg + " needs a file");
+    } else if (arg == "--no-direct-io") {
+      a->direct_io = false;
+    } else if (arg == "--plan") {
+      a->plan = true;
     } else if (arg == "--profile") {
       a->profile = true;
     } else if (arg == "--kernels") {
@@ -163,6 +207,33 @@ int parse_args(int argc, char** argv, Args* a) {
     }
   }
   if (a->model.empty()) return usage_error(a->command + " needs a MODEL");
+  if (a->command == "pack" && a->output.empty()) return usage_error("pack needs -o OUT.dsk");
+  return 0;
+}
+
+bool stderr_is_terminal() { return isatty(STDERR_FILENO) != 0; }
+
+int cmd_pack(const Args& a) {
+  ds::PackOptions opt;
+  opt.input_shapes = a.shapes;
+  opt.slice_limit_bytes = a.slice_limit;
+  opt.threads = a.threads;
+  auto t0 = std::chrono::steady_clock::now();
+  if (stderr_is_terminal()) {
+    opt.progress = [t0](size_t done, size_t total, uint64_t bytes) {
+      double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (s > 1.0) std::fprintf(stderr, "\rpacking: node %zu/%zu, %.1f MiB written", done, total, bytes / 1048576.0);
+    };
+  }
+  auto r = ds::pack_model(a.model, a.output, opt);
+  if (opt.progress) std::fprintf(stderr, "\r\033[K");
+  if (!r.ok()) return fail(r.status());
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("packed %s -> %s: %llu pieces, %.2f MiB of weights, %.2f MiB file, %.2f s (%.0f MB/s)\n",
+              a.model.c_str(), a.output.c_str(), static_cast<unsigned long long>(r->pieces),
+              r->piece_bytes / 1048576.0, r->file_bytes / 1048576.0, s, s > 0 ? r->file_bytes / 1e6 / s : 0.0);
+  for (const std::string& line : r->sliced) std::printf("  sliced %s\n", line.c_str());
+  for (const std::string& line : r->unsliceable) std::printf("  not sliced (over the limit) %s\n", line.c_str());
   return 0;
 }
 
@@ -186,6 +257,17 @@ int cmd_run(const Args& a) {
   opt.threads = a.threads;
   opt.use_dnnl = !a.reference;
   opt.profile_nodes = a.profile;
+  opt.memory_budget_bytes = a.memory;
+  opt.prefetch_depth = a.prefetch;
+  opt.direct_io = a.direct_io;
+  const auto run_start = std::make_shared<std::chrono::steady_clock::time_point>();
+  if (stderr_is_terminal()) {
+    opt.progress = [run_start](int done, int total) {
+      double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - *run_start).count();
+      if (s > 1.0) std::fprintf(stderr, "\rrunning: block %d/%d", done, total);
+      if (s > 1.0 && done == total) std::fprintf(stderr, "\r\033[K");
+    };
+  }
   opt.input_shapes = a.shapes;
   for (const auto& [name, file] : a.inputs) {
     auto t = ds::read_tensor_file(file);
@@ -224,7 +306,9 @@ int cmd_run(const Args& a) {
   for (const auto& k : s.kernels()) kernel_lines.push_back(k.op + ": " + k.kernel);
   std::map<std::string, double> profile;
   ds::Result<std::vector<ds::NamedTensor>> outputs = ds::Status(ds::ErrorCode::Internal, "not run");
+  if (a.plan) std::cerr << s.plan().text;
   for (int r = 0; r < a.warmup + a.repeat; ++r) {
+    *run_start = std::chrono::steady_clock::now();
     outputs = s.run(inputs);
     if (!outputs.ok()) return fail(outputs.status());
     if (r >= a.warmup) {
@@ -254,6 +338,7 @@ int cmd_run(const Args& a) {
     }
   }
   ds::MemoryReport mem = s.memory();
+  const ds::RunStats& st = s.last_run();
   std::vector<double> sorted = runs_ms;
   std::sort(sorted.begin(), sorted.end());
   double median = sorted.empty() ? 0 : sorted[sorted.size() / 2];
@@ -264,6 +349,13 @@ int cmd_run(const Args& a) {
                  static_cast<unsigned long long>(mem.peak_managed_bytes),
                  static_cast<unsigned long long>(mem.weight_bytes), static_cast<unsigned long long>(mem.arena_bytes),
                  static_cast<unsigned long long>(mem.scratch_bytes));
+    if (st.blocks > 0) {
+      std::fprintf(stderr,
+                   "stream (last run): %d blocks, read %.2f MiB (%s), read %.3f ms, compute %.3f ms, stalled %.3f ms, "
+                   "eta %.3f\n",
+                   st.blocks, st.bytes_read / 1048576.0, st.direct_io ? "direct I/O" : "buffered I/O", st.read_ms,
+                   st.compute_ms, st.stall_ms, st.eta);
+    }
   }
   if (!a.report_json.empty()) {
     std::ofstream f(a.report_json);
@@ -271,7 +363,10 @@ int cmd_run(const Args& a) {
     for (size_t i = 0; i < runs_ms.size(); ++i) f << (i ? "," : "") << runs_ms[i];
     f << "],\"median_ms\":" << median << ",\"peak_managed_bytes\":" << mem.peak_managed_bytes
       << ",\"weight_bytes\":" << mem.weight_bytes << ",\"arena_bytes\":" << mem.arena_bytes
-      << ",\"scratch_bytes\":" << mem.scratch_bytes << "}\n";
+      << ",\"scratch_bytes\":" << mem.scratch_bytes << ",\"memory_budget_bytes\":" << a.memory
+      << ",\"bytes_read\":" << st.bytes_read << ",\"read_ms\":" << st.read_ms << ",\"compute_ms\":" << st.compute_ms
+      << ",\"stall_ms\":" << st.stall_ms << ",\"eta\":" << st.eta << ",\"blocks\":" << st.blocks
+      << ",\"direct_io\":" << (st.direct_io ? "true" : "false") << "}\n";
     if (!f) return fail(ds::make_error(ds::ErrorCode::IOError, "write", "report", a.report_json, std::strerror(errno)));
   }
   if (a.output_dir.empty() && !a.report && a.report_json.empty()) {
@@ -293,5 +388,6 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (a.command == "inspect") return cmd_inspect(a);
+  if (a.command == "pack") return cmd_pack(a);
   return cmd_run(a);
 }
