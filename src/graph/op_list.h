@@ -18,7 +18,7 @@ namespace deepshark {
   X(BatchNormalization) X(LayerNormalization) X(InstanceNormalization) X(LRN)                   \
   /* activations and unary math */                                                               \
   X(Relu) X(LeakyRelu) X(PRelu) X(Elu) X(Clip) X(Sigmoid) X(Tanh) X(HardSigmoid) X(HardSwish)   \
-  X(Softplus) X(Erf) X(Exp) X(Log) X(Sqrt) X(Reciprocal) X(Neg) X(Abs) X(Floor) X(Ceil)         \
+  X(Softplus) X(Gelu) X(Erf) X(Exp) X(Log) X(Sqrt) X(Reciprocal) X(Neg) X(Abs) X(Floor) X(Ceil)         \
   X(Not)                                                                                         \
   /* binary and n-ary elementwise, broadcasting */                                               \
   X(Add) X(Sub) X(Mul) X(Div) X(Pow) X(Min) X(Max) X(Sum) X(Equal) X(Less) X(Greater) X(Where)   \

@@ -76,6 +76,7 @@ Status infer_HardSigmoid(ShapeCtx& c) { return unary(c); }
 Status infer_HardSwish(ShapeCtx& c) { return unary(c); }
 Status infer_Softplus(ShapeCtx& c) { return unary(c); }
 Status infer_Erf(ShapeCtx& c) { return unary(c); }
+Status infer_Gelu(ShapeCtx& c) { return unary(c); }
 Status infer_Exp(ShapeCtx& c) { return unary(c); }
 Status infer_Log(ShapeCtx& c) { return unary(c); }
 Status infer_Sqrt(ShapeCtx& c) { return unary(c); }

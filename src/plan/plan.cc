@@ -82,8 +82,10 @@ Result<Plan> plan_greedy(const PlanInput& in, const Requirement& req) {
     plan.predicted_peak_bytes = in.fixed_bytes + total;
     return plan;
   }
-  const int depth = req.prefetch_depth >= 0 ? req.prefetch_depth : 1;
   const uint64_t budget = req.memory_budget_bytes;
+  // Default depth: 1 (double buffering) where the budget allows it, else 0.
+  int depth = req.prefetch_depth;
+  if (depth < 0) depth = budget >= smallest_feasible_budget(in, 1) ? 1 : 0;
   const uint64_t slot0 = max_piece(in);
   const uint64_t need = smallest_feasible_budget(in, depth);
   if (budget < need) {

@@ -71,7 +71,8 @@ uint64_t smallest_feasible_budget(const PlanInput& input, int prefetch_depth);
 // Greedy plan for a memory budget: everything resident when it fits; otherwise a ring of
 // (depth+1) slots, each the size of the largest streamed piece, blocks packed greedily up to the
 // slot size, and the remaining budget filled with resident pieces, most bytes per FLOP first
-// (those whose reads are hardest to hide behind compute). Default depth: 1.
+// (those whose reads are hardest to hide behind compute). Default depth: 1, or 0 when only that
+// fits.
 // BudgetInfeasible when even one piece plus the fixed memory exceeds the budget.
 Result<Plan> plan_greedy(const PlanInput& input, const Requirement& requirement);
 

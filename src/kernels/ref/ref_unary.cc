@@ -74,6 +74,15 @@ Status run_Softplus(const RefArgs& a) {
   // log(1 + e^v) without overflow for large v.
   return unary_float(a, [](double v) { return v > 0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v)); });
 }
+// Gelu (ONNX opset 20): approximate "none" = x/2 (1 + erf(x/sqrt 2)); "tanh" = the tanh form.
+Status run_Gelu(const RefArgs& a) {
+  if (a.attrs().get_string("approximate", "none") == "tanh") {
+    return unary_float(a, [](double v) {
+      return 0.5 * v * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v)));
+    });
+  }
+  return unary_float(a, [](double v) { return 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0))); });
+}
 Status run_Erf(const RefArgs& a) { return unary_float(a, [](double v) { return std::erf(v); }); }
 Status run_Exp(const RefArgs& a) { return unary_float(a, [](double v) { return std::exp(v); }); }
 Status run_Log(const RefArgs& a) { return unary_float(a, [](double v) { return std::log(v); }); }
