@@ -21,7 +21,8 @@ struct BlockStreamSession::Impl {
   StreamOptions options;
   CountingAllocator allocator;
   std::unique_ptr<format::DskFile> file;
-  std::unique_ptr<Storage> storage;
+  std::unique_ptr<Storage> owned_storage;
+  Storage* storage = nullptr;
   std::unique_ptr<Loader> loader;
   std::unique_ptr<Executor> executor;
   // Per piece: (binding index, offset of its part within the piece).
@@ -51,7 +52,10 @@ Result<std::unique_ptr<BlockStreamSession>> BlockStreamSession::open(const std::
   DirectFile::Options o;
   o.direct = options.direct_io;
   DS_TRY(std::unique_ptr<DirectFile> f, DirectFile::open(path, o));
-  return open_with_storage(path, std::move(f), options);
+  Storage& storage = *f;
+  DS_TRY(std::unique_ptr<BlockStreamSession> s, open_with_storage(path, storage, options));
+  s->impl_->owned_storage = std::move(f);
+  return s;
 }
 
 Status BlockStreamSession::Impl::map_pieces() {
@@ -132,7 +136,7 @@ Status BlockStreamSession::Impl::load_resident() {
 }
 
 Result<std::unique_ptr<BlockStreamSession>> BlockStreamSession::open_with_storage(const std::string& path,
-                                                                                  std::unique_ptr<Storage> storage,
+                                                                                  Storage& storage,
                                                                                   const StreamOptions& options) {
   auto m = std::make_unique<Impl>();
   m->path = path;
@@ -147,13 +151,13 @@ Result<std::unique_ptr<BlockStreamSession>> BlockStreamSession::open_with_storag
   if (options.use_dnnl) {
     DS_RETURN_IF_ERROR(m->file->check_compatible(env.isa, env.dnnl_version, static_cast<uint32_t>(options.threads)));
   }
-  if (storage->size() < m->file->header().file_bytes) {
+  if (storage.size() < m->file->header().file_bytes) {
     return make_error(ErrorCode::Corruption, "open", "block stream", path,
                       "file is shorter than its header says " +
                           expected_got(std::to_string(m->file->header().file_bytes) + " bytes",
-                                       std::to_string(storage->size())));
+                                       std::to_string(storage.size())));
   }
-  m->storage = std::move(storage);
+  m->storage = &storage;
   // Piece-backed weights are constants without data: kernels see weights, bytes come later.
   Graph g = std::move(m->file->graph());
   for (ValueId id : m->file->piece_backed()) {
@@ -220,7 +224,7 @@ Result<std::vector<Tensor>> BlockStreamSession::run(std::span<const TensorView> 
   const auto t0 = Clock::now();
   m.report = StreamReport();
   m.report.direct_io = false;
-  if (auto* df = dynamic_cast<DirectFile*>(m.storage.get())) m.report.direct_io = df->is_direct();
+  if (auto* df = dynamic_cast<DirectFile*>(m.storage)) m.report.direct_io = df->is_direct();
   m.loader->reset_stats();
   DS_RETURN_IF_ERROR(m.executor->bind_inputs(inputs));
   const int nb = static_cast<int>(m.plan.blocks.size());

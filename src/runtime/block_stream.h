@@ -52,9 +52,10 @@ class BlockStreamSession {
  public:
   ~BlockStreamSession();
   static Result<std::unique_ptr<BlockStreamSession>> open(const std::string& dsk_path, const StreamOptions& options);
-  // The same with a given storage for the payloads (fault-injection tests).
+  // The same, reading payloads through `storage` (fault-injection tests); it must outlive the
+  // session.
   static Result<std::unique_ptr<BlockStreamSession>> open_with_storage(const std::string& dsk_path,
-                                                                       std::unique_ptr<Storage> storage,
+                                                                       Storage& storage,
                                                                        const StreamOptions& options);
 
   // Inputs in Graph::inputs order. A failed run (I/O error, checksum mismatch) leaves the session
