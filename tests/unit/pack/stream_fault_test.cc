@@ -1,0 +1,227 @@
+// Packing, slicing and the block stream on a small hand-built model: sliced nodes keep their bits,
+// and storage faults (the i-th read failing for every i, short reads, slow reads, a flipped byte)
+// give clean errors and leave the session able to run again with identical results.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+
+#include "base/tensor.h"
+#include "io/direct_file.h"
+#include "io/faulty_storage.h"
+#include "pack/pack.h"
+#include "pack/slice.h"
+#include "runtime/block_stream.h"
+#include "runtime/executor.h"
+#include "support/test_support.h"
+#include "transform/prepare.h"
+
+namespace deepshark::testing {
+namespace {
+
+Tensor random_tensor(Shape shape, uint32_t seed, float scale = 0.1f) {
+  auto t = Tensor::create(DType::F32, std::move(shape));
+  DS_CHECK(t.ok());
+  fill_uniform(t->view(), seed, -scale, scale);
+  return std::move(t).value();
+}
+
+// x[1,8,12,12] -> Conv(8->64, 3x3) -> Relu -> Conv(64->96, 3x3) -> GlobalAveragePool -> Flatten
+//   -> Gemm(96 -> 300) -> Relu -> MatMul(300 -> 50)
+Graph small_model() {
+  Graph g;
+  g.name = "small";
+  ValueId x = g.add_value("x", DType::F32, {1, 8, 12, 12}, true);
+  g.inputs.push_back(x);
+  auto v = [&](const char* n) { return g.add_value(n); };
+  ValueId c1 = v("c1"), r1 = v("r1"), c2 = v("c2"), p = v("p"), f = v("f"), fc = v("fc"), r2 = v("r2"), y = v("y");
+  Node& conv1 = g.add_node(OpType::Conv, "conv1",
+                           {x, g.add_constant("w1", random_tensor({64, 8, 3, 3}, 1)),
+                            g.add_constant("b1", random_tensor({64}, 2))},
+                           {c1});
+  conv1.attrs.set_ints("pads", {1, 1, 1, 1});
+  g.add_node(OpType::Relu, "relu1", {c1}, {r1});
+  g.add_node(OpType::Conv, "conv2",
+             {r1, g.add_constant("w2", random_tensor({96, 64, 3, 3}, 3)), g.add_constant("b2", random_tensor({96}, 4))},
+             {c2});
+  g.add_node(OpType::GlobalAveragePool, "gap", {c2}, {p});
+  g.add_node(OpType::Flatten, "flatten", {p}, {f});
+  Node& gemm = g.add_node(OpType::Gemm, "fc1",
+                          {f, g.add_constant("w3", random_tensor({300, 96}, 5)), g.add_constant("b3", random_tensor({300}, 6))},
+                          {fc});
+  gemm.attrs.set_int("transB", 1);
+  g.add_node(OpType::Relu, "relu2", {fc}, {r2});
+  g.add_node(OpType::MatMul, "fc2", {r2, g.add_constant("w4", random_tensor({300, 50}, 7))}, {y});
+  g.outputs.push_back(y);
+  return g;
+}
+
+Graph prepared_small_model() {
+  Graph g = small_model();
+  Status s = prepare_graph(g, {});
+  EXPECT_TRUE(s.ok()) << s.message();
+  return g;
+}
+
+std::vector<Tensor> run_in_memory(Graph g, const Tensor& x) {
+  CountingAllocator alloc;
+  auto ex = Executor::create(std::move(g), {.threads = 2}, alloc);
+  EXPECT_TRUE(ex.ok()) << ex.status().message();
+  TensorView in = x.view();
+  auto out = (*ex)->run({&in, 1});
+  EXPECT_TRUE(out.ok()) << out.status().message();
+  return out.ok() ? std::move(out).value() : std::vector<Tensor>{};
+}
+
+TEST(Slice, SlicedNodesGiveTheUnslicedBits) {
+  Tensor x = random_tensor({1, 8, 12, 12}, 99, 1.0f);
+  std::vector<Tensor> ref = run_in_memory(prepared_small_model(), x);
+  ASSERT_EQ(ref.size(), 1u);
+  // Limits that slice conv2 (221 KiB), fc1 (114 KiB) and fc2 (59 KiB) into 2..many slices.
+  for (uint64_t limit : {uint64_t{200} << 10, uint64_t{64} << 10, uint64_t{20} << 10, uint64_t{5} << 10}) {
+    Graph g = prepared_small_model();
+    auto report = slice_graph(g, limit);
+    ASSERT_TRUE(report.ok()) << report.status().message();
+    EXPECT_FALSE(report->nodes.empty()) << "limit " << limit;
+    for (const Node& n : g.nodes) EXPECT_LE(node_weight_bytes(g, n), limit + 4096) << n.name;
+    std::vector<Tensor> out = run_in_memory(std::move(g), x);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_TRUE(bit_identical(out[0].view(), ref[0].view()))
+        << "limit " << limit << " max diff " << max_abs_diff(out[0].view(), ref[0].view());
+  }
+}
+
+TEST(Slice, ReportsWhatCannotBeSliced) {
+  Graph g = prepared_small_model();
+  auto report = slice_graph(g, 1);  // one output channel is more than a byte
+  ASSERT_TRUE(report.ok());
+  EXPECT_FALSE(report->unsliceable.empty());
+}
+
+class StreamFaults : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    x_ = random_tensor({1, 8, 12, 12}, 99, 1.0f);
+    ref_ = run_in_memory(prepared_small_model(), x_);
+    path_ = ::testing::TempDir() + "/small_faults.dsk";
+    PackGraphOptions po;
+    po.threads = 2;
+    po.slice_limit_bytes = 32 << 10;
+    auto r = pack_graph(prepared_small_model(), path_, po);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    auto f = DirectFile::open(path_);
+    ASSERT_TRUE(f.ok()) << f.status().message();
+    file_ = std::move(f).value();
+    faulty_ = std::make_unique<FaultyStorage>(*file_);
+  }
+
+  std::unique_ptr<BlockStreamSession> open(uint64_t budget, int depth) {
+    StreamOptions o;
+    o.threads = 2;
+    o.requirement.memory_budget_bytes = budget;
+    o.requirement.prefetch_depth = depth;
+    auto s = BlockStreamSession::open_with_storage(path_, *faulty_, o);
+    EXPECT_TRUE(s.ok()) << s.status().message();
+    return s.ok() ? std::move(s).value() : nullptr;
+  }
+
+  uint64_t smallest(int depth) {
+    StreamOptions o;
+    o.threads = 2;
+    o.requirement.memory_budget_bytes = 1;
+    o.requirement.prefetch_depth = depth;
+    auto s = BlockStreamSession::open_with_storage(path_, *faulty_, o);
+    EXPECT_FALSE(s.ok());
+    const std::string& m = s.status().message();
+    return std::stoull(m.substr(m.find("(expected >= ") + 13));
+  }
+
+  void expect_exact(BlockStreamSession& s) {
+    TensorView in = x_.view();
+    auto out = s.run({&in, 1});
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    EXPECT_TRUE(bit_identical((*out)[0].view(), ref_[0].view()));
+  }
+
+  Tensor x_;
+  std::vector<Tensor> ref_;
+  std::string path_;
+  std::unique_ptr<DirectFile> file_;
+  std::unique_ptr<FaultyStorage> faulty_;
+};
+
+TEST_F(StreamFaults, FailingTheIthReadForEveryIIsCleanAndRecoverable) {
+  for (int depth = 0; depth <= 2; ++depth) {
+    auto s = open(smallest(depth), depth);
+    ASSERT_TRUE(s);
+    ASSERT_FALSE(s->plan().blocks.empty());
+    faulty_->reset();
+    expect_exact(*s);
+    const uint64_t reads = faulty_->read_count();
+    ASSERT_GT(reads, 1u);
+    for (uint64_t i = 0; i < reads; ++i) {
+      faulty_->reset();
+      faulty_->set_fail_read(i);
+      TensorView in = x_.view();
+      auto out = s->run({&in, 1});
+      ASSERT_FALSE(out.ok()) << "read " << i << " of " << reads;
+      EXPECT_EQ(out.status().code(), ErrorCode::IOError);
+      EXPECT_NE(out.status().message().find("failed to load piece"), std::string::npos) << out.status().message();
+      faulty_->reset();
+      expect_exact(*s);  // the session still works
+    }
+  }
+}
+
+TEST_F(StreamFaults, ShortAndSlowReadsStillGiveExactResults) {
+  auto s = open(smallest(1), 1);
+  ASSERT_TRUE(s);
+  faulty_->reset();
+  faulty_->set_short_reads(true);
+  expect_exact(*s);
+  faulty_->reset();
+  faulty_->set_delay(std::chrono::milliseconds(3));
+  expect_exact(*s);
+  EXPECT_GT(s->last_report().stall_ms, 0.0) << "slow reads must show as stall time";
+}
+
+TEST_F(StreamFaults, FlippedByteIsCorruptionNamingThePiece) {
+  auto s = open(smallest(0), 0);
+  ASSERT_TRUE(s);
+  faulty_->reset();
+  faulty_->set_corrupt_read(1, 7);
+  TensorView in = x_.view();
+  auto out = s->run({&in, 1});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), ErrorCode::Corruption);
+  EXPECT_NE(out.status().message().find("checksum mismatch"), std::string::npos) << out.status().message();
+  EXPECT_NE(out.status().message().find("node '"), std::string::npos) << out.status().message();
+  faulty_->reset();
+  expect_exact(*s);
+}
+
+TEST_F(StreamFaults, BudgetBelowTheSmallestIsInfeasibleNamingTheNode) {
+  StreamOptions o;
+  o.requirement.memory_budget_bytes = smallest(0) - 1;
+  o.requirement.prefetch_depth = 0;
+  o.threads = 2;
+  auto s = BlockStreamSession::open_with_storage(path_, *faulty_, o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), ErrorCode::BudgetInfeasible);
+  EXPECT_NE(s.status().message().find("because node '"), std::string::npos) << s.status().message();
+}
+
+TEST_F(StreamFaults, PeakManagedMemoryStaysWithinBudget) {
+  for (int depth = 0; depth <= 3; ++depth) {
+    const uint64_t b = smallest(depth);
+    for (uint64_t budget : {b, b + 10000, b + 100000}) {
+      auto s = open(budget, depth);
+      ASSERT_TRUE(s);
+      expect_exact(*s);
+      EXPECT_LE(s->peak_managed_bytes(), budget) << "depth " << depth;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace deepshark::testing
