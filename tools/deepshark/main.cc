@@ -211,6 +211,17 @@ int parse_args(int argc, char** argv, Args* a) {
   return 0;
 }
 
+// A field of /proc/self/status in bytes ("VmRSS", "VmHWM"), 0 when unavailable.
+uint64_t proc_status_bytes(const char* field) {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  const std::string key = std::string(field) + ":";
+  while (std::getline(f, line)) {
+    if (line.rfind(key, 0) == 0) return std::strtoull(line.c_str() + key.size(), nullptr, 10) * 1024;
+  }
+  return 0;
+}
+
 bool stderr_is_terminal() { return isatty(STDERR_FILENO) != 0; }
 
 int cmd_pack(const Args& a) {
@@ -307,6 +318,7 @@ int cmd_run(const Args& a) {
   std::map<std::string, double> profile;
   ds::Result<std::vector<ds::NamedTensor>> outputs = ds::Status(ds::ErrorCode::Internal, "not run");
   if (a.plan) std::cerr << s.plan().text;
+  const uint64_t rss_before_first_run = proc_status_bytes("VmRSS");
   for (int r = 0; r < a.warmup + a.repeat; ++r) {
     *run_start = std::chrono::steady_clock::now();
     outputs = s.run(inputs);
@@ -339,6 +351,7 @@ int cmd_run(const Args& a) {
   }
   ds::MemoryReport mem = s.memory();
   const ds::RunStats& st = s.last_run();
+  const uint64_t peak_rss = proc_status_bytes("VmHWM");
   std::vector<double> sorted = runs_ms;
   std::sort(sorted.begin(), sorted.end());
   double median = sorted.empty() ? 0 : sorted[sorted.size() / 2];
@@ -349,6 +362,9 @@ int cmd_run(const Args& a) {
                  static_cast<unsigned long long>(mem.peak_managed_bytes),
                  static_cast<unsigned long long>(mem.weight_bytes), static_cast<unsigned long long>(mem.arena_bytes),
                  static_cast<unsigned long long>(mem.scratch_bytes));
+    std::fprintf(stderr, "process RSS: %.2f MiB before the first run, peak %.2f MiB (growth %.2f MiB)\n",
+                 rss_before_first_run / 1048576.0, peak_rss / 1048576.0,
+                 (peak_rss > rss_before_first_run ? peak_rss - rss_before_first_run : 0) / 1048576.0);
     if (st.blocks > 0) {
       std::fprintf(stderr,
                    "stream (last run): %d blocks, read %.2f MiB (%s), read %.3f ms, compute %.3f ms, stalled %.3f ms, "
@@ -366,7 +382,8 @@ int cmd_run(const Args& a) {
       << ",\"scratch_bytes\":" << mem.scratch_bytes << ",\"memory_budget_bytes\":" << a.memory
       << ",\"bytes_read\":" << st.bytes_read << ",\"read_ms\":" << st.read_ms << ",\"compute_ms\":" << st.compute_ms
       << ",\"stall_ms\":" << st.stall_ms << ",\"eta\":" << st.eta << ",\"blocks\":" << st.blocks
-      << ",\"direct_io\":" << (st.direct_io ? "true" : "false") << "}\n";
+      << ",\"direct_io\":" << (st.direct_io ? "true" : "false") << ",\"rss_before_first_run_bytes\":"
+      << rss_before_first_run << ",\"peak_rss_bytes\":" << peak_rss << "}\n";
     if (!f) return fail(ds::make_error(ds::ErrorCode::IOError, "write", "report", a.report_json, std::strerror(errno)));
   }
   if (a.output_dir.empty() && !a.report && a.report_json.empty()) {
