@@ -13,9 +13,11 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "base/memory.h"
 #include "base/status.h"
@@ -24,6 +26,12 @@
 
 namespace deepshark {
 
+// Memory layout of a 4-D F32 activation handed between kernels. Plain is row-major NCHW;
+// Blocked is oneDNN's nChw16c (nChw8c where the CPU has no AVX-512; see
+// dnnl_backend::activation_block()), channels padded up to the block, so a blocked value takes
+// N * ceil(C / block) * block * H * W floats.
+enum class ActLayout : uint8_t { Plain, Blocked };
+
 struct KernelConfig {
   int threads = 1;
   Allocator* allocator = &default_allocator();  // for anything the kernel itself keeps
@@ -31,6 +39,12 @@ struct KernelConfig {
   // plain `oi` layout: oneDNN's gemm kernel then gives bit-identical results when the node is
   // sliced along its outputs; false lets oneDNN pick its (blocked, brgemm) layout.
   bool plain_fc_weights = true;
+  // Layout of each node input / output (runtime/layout_assign chooses them); empty or shorter
+  // than the node's list = Plain for the rest. Only oneDNN kernels accept Blocked.
+  std::vector<ActLayout> input_layouts, output_layouts;
+
+  ActLayout input_layout(size_t i) const { return i < input_layouts.size() ? input_layouts[i] : ActLayout::Plain; }
+  ActLayout output_layout(size_t i) const { return i < output_layouts.size() ? output_layouts[i] : ActLayout::Plain; }
 };
 
 class Kernel {

@@ -7,6 +7,7 @@
 #include "format/dsk_writer.h"
 #include "format/graph_codec.h"
 #include "runtime/kernel_factory.h"
+#include "runtime/layout_assign.h"
 
 namespace deepshark {
 
@@ -48,13 +49,14 @@ Result<PackReport> pack_graph(Graph g, const std::string& out_path, const PackGr
 
   KernelConfig config;
   config.threads = options.threads;
+  const LayoutPlan layout_plan = assign_layouts(g, config, options.use_dnnl);  // as the executor does
   std::vector<bool> piece_backed(g.values.size(), false);
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& n = g.nodes[i];
     bool has_weights = false;
     for (ValueId in : n.inputs) has_weights |= in != kNoValue && g.value(in).is_constant();
     if (!has_weights) continue;
-    DS_TRY(std::unique_ptr<Kernel> k, make_node_kernel(g, n, config, options.use_dnnl));
+    DS_TRY(std::unique_ptr<Kernel> k, make_node_kernel(g, n, node_kernel_config(g, layout_plan, config, i), options.use_dnnl));
     PieceMeta meta;
     meta.node = static_cast<uint32_t>(i);
     uint64_t size = 0;

@@ -6,6 +6,7 @@
 
 #include "kernels/dnnl/dnnl_kernels.h"
 #include "runtime/kernel_factory.h"
+#include "runtime/layout_assign.h"
 #include "runtime/lifetimes.h"
 
 namespace deepshark {
@@ -52,7 +53,10 @@ Status Executor::build(const ExecutorOptions& options, CountingAllocator& alloca
   config.threads = options.threads;
   config.allocator = &allocator;
 
-  const ValueLifetimes lifetimes = compute_lifetimes(g);
+  // Blocked activation layouts between oneDNN kernels (the packer runs the same pass).
+  const LayoutPlan plan = assign_layouts(g, config, options.use_dnnl);
+  summary_.blocked_values = plan.blocked_values;
+  const ValueLifetimes lifetimes = compute_lifetimes(g, plan_value_bytes(g, plan));
   alias_root_ = lifetimes.alias_root;
 
   // Kernels (oneDNN first, reference where oneDNN has none).
@@ -66,7 +70,7 @@ Status Executor::build(const ExecutorOptions& options, CountingAllocator& alloca
       ++summary_.alias_nodes;
       continue;
     }
-    DS_TRY(s.kernel, make_node_kernel(g, n, config, options.use_dnnl));
+    DS_TRY(s.kernel, make_node_kernel(g, n, node_kernel_config(g, plan, config, i), options.use_dnnl));
     if (s.kernel->name().rfind("ref:", 0) == 0) {
       ++summary_.ref_nodes;
     } else {

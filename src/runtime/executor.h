@@ -51,6 +51,7 @@ struct ExecutorSummary {
   int dnnl_nodes = 0;
   int ref_nodes = 0;
   int alias_nodes = 0;  // reshape-like nodes that run as views
+  int blocked_values = 0;  // activations kept in oneDNN's blocked layout (runtime/layout_assign)
 };
 
 class Executor {

@@ -16,6 +16,12 @@ Result<std::unique_ptr<Kernel>> make_node_kernel(const Graph& g, const Node& n, 
     if (k.status().code() != ErrorCode::Unsupported) {
       return k.status().with_context("failed to prepare node '" + label + "'");
     }
+    // The reference kernels read and write plain tensors only (layout_assign probes every
+    // node it gives a blocked operand, so this is an internal error).
+    for (const auto* ls : {&config.input_layouts, &config.output_layouts})
+      for (ActLayout l : *ls)
+        if (l != ActLayout::Plain)
+          return k.status().with_context("failed to prepare node '" + label + "' with blocked operands");
   }
   auto k = ref::make_kernel(g, n);
   if (!k.ok()) return k.status().with_context("failed to prepare node '" + label + "'");

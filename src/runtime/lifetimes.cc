@@ -23,7 +23,7 @@ bool is_alias_node(const Graph& g, const Node& n) {
   return out.shape_known && src.shape_known && out.dtype == src.dtype && numel(out.shape) == numel(src.shape);
 }
 
-ValueLifetimes compute_lifetimes(const Graph& g) {
+ValueLifetimes compute_lifetimes(const Graph& g, const std::vector<uint64_t>& value_bytes) {
   const size_t nv = g.values.size();
   ValueLifetimes lt;
   lt.alias_root.resize(nv);
@@ -53,7 +53,8 @@ ValueLifetimes compute_lifetimes(const Graph& g) {
   for (size_t v = 0; v < nv; ++v) {
     const Value& val = g.values[v];
     if (lt.alias_root[v] != static_cast<ValueId>(v) || val.is_constant() || is_graph_input[v] || first[v] < 0) continue;
-    uint64_t bytes = static_cast<uint64_t>(numel(val.shape)) * dtype_size(val.dtype);
+    uint64_t bytes = v < value_bytes.size() ? value_bytes[v]
+                                            : static_cast<uint64_t>(numel(val.shape)) * dtype_size(val.dtype);
     lt.requests.push_back({bytes, first[v], last[v]});
     lt.request_value.push_back(static_cast<ValueId>(v));
   }

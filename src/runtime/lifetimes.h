@@ -26,6 +26,8 @@ struct ValueLifetimes {
   std::vector<ValueId> request_value;   // the value of each request
 };
 
-ValueLifetimes compute_lifetimes(const Graph& graph);
+// value_bytes: bytes per value in its layout (runtime/layout_assign's plan_value_bytes); empty =
+// the plain size numel * dtype size.
+ValueLifetimes compute_lifetimes(const Graph& graph, const std::vector<uint64_t>& value_bytes = {});
 
 }  // namespace deepshark

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "kernels/dnnl/dnnl_kernels.h"
+
 namespace deepshark::dnnl_backend {
 
 dnnl::engine& engine() {
@@ -25,6 +27,12 @@ memory::desc plain_desc(const Shape& shape) {
   Dims strides(dims.size(), 1);
   for (int i = static_cast<int>(dims.size()) - 2; i >= 0; --i) strides[i] = strides[i + 1] * dims[i + 1];
   return memory::desc(dims, memory::data_type::f32, strides);
+}
+
+memory::desc act_desc(const Shape& shape, ActLayout layout) {
+  if (layout == ActLayout::Plain || shape.size() != 4) return plain_desc(shape);
+  return memory::desc(to_dims(shape), memory::data_type::f32,
+                      activation_block() == 16 ? memory::format_tag::nChw16c : memory::format_tag::nChw8c);
 }
 
 memory::desc strided_desc(const Dims& dims, const Dims& strides) {
@@ -293,6 +301,46 @@ void PrimitiveKernel::Builder::bind_scratch_buffer(int step, int arg, uint64_t o
   s.bindings.push_back(Binding{Source::Scratch, 0, memory(md, engine(), nullptr), offset});
   s.args.push_back(dnnl_exec_arg_t{arg, nullptr});
 }
+
+PrimitiveKernel::Builder::ActArg PrimitiveKernel::Builder::prepare_input(int input, const memory::desc& given,
+                                                                       const memory::desc& want) {
+  ActArg a{input, given, want, given == want, 0};
+  if (a.direct) return a;
+  a.offset = add_scratch_buffer(want.get_size());
+  dnnl::reorder::primitive_desc pd(engine(), given, engine(), want, attr());
+  int r = add_step(dnnl::reorder(pd), pd);
+  bind_input(r, DNNL_ARG_FROM, input, given);
+  bind_scratch_buffer(r, DNNL_ARG_TO, a.offset, want);
+  return a;
+}
+
+void PrimitiveKernel::Builder::bind_act_input(int step, int arg, const ActArg& a) {
+  if (a.direct)
+    bind_input(step, arg, a.index, a.given);
+  else
+    bind_scratch_buffer(step, arg, a.offset, a.want);
+}
+
+PrimitiveKernel::Builder::ActArg PrimitiveKernel::Builder::prepare_output(int output, const memory::desc& given,
+                                                                        const memory::desc& want) {
+  ActArg a{output, given, want, given == want, 0};
+  if (!a.direct) a.offset = add_scratch_buffer(want.get_size());
+  return a;
+}
+
+void PrimitiveKernel::Builder::finish_output(int step, int arg, const ActArg& a) {
+  if (a.direct) {
+    bind_output(step, arg, a.index, a.given);
+    return;
+  }
+  bind_scratch_buffer(step, arg, a.offset, a.want);
+  dnnl::reorder::primitive_desc pd(engine(), a.want, engine(), a.given, attr());
+  int r = add_step(dnnl::reorder(pd), pd);
+  bind_scratch_buffer(r, DNNL_ARG_FROM, a.offset, a.want);
+  bind_output(r, DNNL_ARG_TO, a.index, a.given);
+}
+
+int PrimitiveKernel::Builder::step_count() const { return static_cast<int>(k_->steps_.size()); }
 
 std::unique_ptr<Kernel> PrimitiveKernel::Builder::finish() {
   // Layout of the scratch area: [intermediate buffers][largest primitive scratchpad].

@@ -37,6 +37,8 @@ memory::desc plain_desc(const Shape& shape);
 // f32 descriptor with explicit element strides (for constants stored transposed).
 memory::desc strided_desc(const Dims& dims, const Dims& strides);
 Dims to_dims(const Shape& shape);
+// Descriptor of an activation in `layout` (Blocked only applies to 4-D shapes; others stay plain).
+memory::desc act_desc(const Shape& shape, ActLayout layout);
 
 // Stable text of a memory descriptor: data type, dims, padded dims, offset, format kind, strides,
 // inner blocks and extra flags. Equal text <=> the same bytes mean the same elements.
@@ -121,6 +123,25 @@ class PrimitiveKernel::Builder {
   uint64_t add_scratch_buffer(uint64_t bytes);
   void bind_scratch_buffer(int step, int arg, uint64_t offset, const memory::desc& md);
   std::unique_ptr<Kernel> finish();
+
+  // An activation operand the primitive wants in `want` while the executor holds it in `given`.
+  // prepare_input adds a reorder step into a scratch copy when the two differ (call it before
+  // adding the primitive's step); bind_act_input then binds the input or its copy.
+  // prepare_output picks a scratch buffer when they differ; finish_output binds the primitive's
+  // destination and, when needed, adds the reorder step into the output (call it after the
+  // primitive's step).
+  struct ActArg {
+    int index = 0;  // node input / output index
+    memory::desc given, want;
+    bool direct = true;
+    uint64_t offset = 0;  // scratch copy when !direct
+  };
+  ActArg prepare_input(int input, const memory::desc& given, const memory::desc& want);
+  void bind_act_input(int step, int arg, const ActArg& a);
+  ActArg prepare_output(int output, const memory::desc& given, const memory::desc& want);
+  void finish_output(int step, int arg, const ActArg& a);
+  // Number of steps added so far.
+  int step_count() const;
 
  private:
   const Graph& graph_;

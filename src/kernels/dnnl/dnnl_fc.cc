@@ -3,6 +3,7 @@
 // do not change when the node is sliced along its outputs) instead of the layout oneDNN prefers
 // (`any`: brgemm, blocked, faster for large batches, but slicing changes its bits). A runtime B
 // runs a matmul primitive with both operands as inputs.
+#include "kernels/dnnl/dnnl_fused.h"
 #include "kernels/dnnl/dnnl_ops.h"
 
 namespace deepshark::dnnl_backend {
@@ -18,10 +19,11 @@ int64_t product(const Shape& s, size_t begin, size_t end) {
 }
 
 // alpha * accumulator (inner product has no f32 output scales in oneDNN 2.6; only used without
-// a bias, which oneDNN would add before the post-op).
-dnnl::post_ops alpha_post_op(float alpha) {
+// a bias, which oneDNN would add before the post-op), then the fused activation.
+Result<dnnl::post_ops> fc_post_ops(const Node& node, float alpha) {
   dnnl::post_ops po;
-  po.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, alpha, 0.f);
+  if (alpha != 1.f) po.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, alpha, 0.f);
+  DS_RETURN_IF_ERROR(append_fused_activation(node, po));
   return po;
 }
 
@@ -30,6 +32,7 @@ dnnl::post_ops alpha_post_op(float alpha) {
 Result<std::unique_ptr<Kernel>> inner_product(const Graph& graph, const Node& node, const KernelConfig& config,
                                               int64_t rows, int64_t k, int64_t n, const memory::desc& w_src,
                                               int bias_input, bool bias_slot, float alpha, float beta) {
+  DS_TRY(dnnl::post_ops po, fc_post_ops(node, alpha));
   return guarded_create(node, [&]() -> Result<std::unique_ptr<Kernel>> {
     PrimitiveKernel::Builder b(graph, node, "inner_product");
     const memory::desc src = plain_desc({rows, k});
@@ -39,7 +42,7 @@ Result<std::unique_ptr<Kernel>> inner_product(const Graph& graph, const Node& no
     const memory::desc bias = bias_input >= 0 ? plain_desc({n}) : memory::desc();
     dnnl::inner_product_forward::desc d(dnnl::prop_kind::forward_inference, src, w, bias, dst);
     dnnl::primitive_attr attr = b.attr();
-    if (alpha != 1.f) attr.set_post_ops(alpha_post_op(alpha));
+    attr.set_post_ops(po);
     dnnl::inner_product_forward::primitive_desc pd(d, attr, engine());
     int step = b.add_step(dnnl::inner_product_forward(pd), pd);
     b.bind_input(step, DNNL_ARG_SRC, 0, pd.src_desc());
@@ -91,13 +94,14 @@ Result<std::unique_ptr<Kernel>> make_gemm(const Graph& graph, const Node& node, 
     return inner_product(graph, node, config, M, K, N, w_src, bias_input, bias_slot, alpha, beta);
   }
   if (bias_slot) return unsupported(node, "beta != 1 with a runtime B");
+  DS_TRY(dnnl::post_ops po, fc_post_ops(node, alpha));
   return guarded_create(node, [&]() -> Result<std::unique_ptr<Kernel>> {
     PrimitiveKernel::Builder b(graph, node, "matmul");
     const memory::desc w = trans_b ? strided_desc({K, N}, {1, K}) : plain_desc({K, N});
     const memory::desc bias = bias_input >= 0 ? plain_desc({1, N}) : memory::desc();
     dnnl::matmul::desc d(plain_desc(a), w, bias, plain_desc(y));
     dnnl::primitive_attr attr = b.attr();
-    if (alpha != 1.f) attr.set_post_ops(alpha_post_op(alpha));
+    attr.set_post_ops(po);
     dnnl::matmul::primitive_desc pd(d, attr, engine());
     int step = b.add_step(dnnl::matmul(pd), pd);
     b.bind_input(step, DNNL_ARG_SRC, 0, pd.src_desc());
@@ -118,11 +122,20 @@ Result<std::unique_ptr<Kernel>> make_matmul(const Graph& graph, const Node& node
   Shape b2 = bshape.size() == 1 ? Shape{bshape[0], 1} : bshape;
   const int64_t K = a2.back(), M = a2[a2.size() - 2], N = b2.back();
   if (b2[b2.size() - 2] != K) return unsupported(node, "inner dimensions differ");
+  // A third input (from the fusion pass) is a bias [N] added along the last axis.
+  const bool has_bias = node.input(2) != kNoValue;
+  if (node.inputs.size() > 3) return unsupported(node, "more than 3 inputs");
+  if (has_bias) {
+    DS_TRY(Shape bias, f32_input_shape(graph, node, 2));
+    if (bias != Shape{N}) return unsupported(node, "bias shape " + expected_got(shape_to_string({N}), shape_to_string(bias)));
+  }
+  DS_TRY(dnnl::post_ops po, fc_post_ops(node, 1.f));
 
   if (b2.size() == 2 && bshape.size() == 2 && constant_input(graph, node, 1)) {
     const int64_t rows = product(a2, 0, a2.size() - 1);
     if (product(y, 0, y.size()) != rows * N) return unsupported(node, "output size does not match");
-    return inner_product(graph, node, config, rows, K, N, strided_desc({N, K}, {1, N}), -1, false, 1.f, 1.f);
+    return inner_product(graph, node, config, rows, K, N, strided_desc({N, K}, {1, N}), has_bias ? 2 : -1, false,
+                         1.f, 1.f);
   }
 
   const size_t rank = std::max(a2.size(), b2.size());
@@ -139,11 +152,17 @@ Result<std::unique_ptr<Kernel>> make_matmul(const Graph& graph, const Node& node
   if (product(y, 0, y.size()) != product(y2, 0, rank)) return unsupported(node, "output size does not match");
   return guarded_create(node, [&]() -> Result<std::unique_ptr<Kernel>> {
     PrimitiveKernel::Builder b(graph, node, "matmul");
-    dnnl::matmul::desc d(plain_desc(a2), plain_desc(b2), plain_desc(y2));
-    dnnl::matmul::primitive_desc pd(d, b.attr(), engine());
+    Shape bias_shape(rank, 1);
+    bias_shape.back() = N;
+    const memory::desc bias = has_bias ? plain_desc(bias_shape) : memory::desc();
+    dnnl::matmul::desc d(plain_desc(a2), plain_desc(b2), bias, plain_desc(y2));
+    dnnl::primitive_attr attr = b.attr();
+    attr.set_post_ops(po);
+    dnnl::matmul::primitive_desc pd(d, attr, engine());
     int step = b.add_step(dnnl::matmul(pd), pd);
     b.bind_input(step, DNNL_ARG_SRC, 0, pd.src_desc());
     b.bind_input(step, DNNL_ARG_WEIGHTS, 1, pd.weights_desc());
+    if (has_bias) b.bind_input(step, DNNL_ARG_BIAS, 2, pd.bias_desc());
     b.bind_output(step, DNNL_ARG_DST, 0, pd.dst_desc());
     return b.finish();
   });

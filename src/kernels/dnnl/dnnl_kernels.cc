@@ -7,6 +7,19 @@
 
 namespace deepshark::dnnl_backend {
 
+int activation_block() {
+  static const int block = [] {
+    switch (dnnl::get_effective_cpu_isa()) {
+      case dnnl::cpu_isa::avx512_core:
+      case dnnl::cpu_isa::avx512_core_vnni:
+      case dnnl::cpu_isa::avx512_core_bf16:
+      case dnnl::cpu_isa::avx512_core_amx: return 16;
+      default: return 8;
+    }
+  }();
+  return block;
+}
+
 void set_threads(int threads) {
   // oneDNN is built on OpenMP here; libgomp is loaded with libdnnl, so look the setter up at run
   // time instead of adding an OpenMP link dependency to the module.
@@ -41,7 +54,14 @@ Result<std::unique_ptr<Kernel>> make_kernel(const Graph& graph, const Node& node
     case OpType::Exp:
     case OpType::Log:
     case OpType::Sqrt:
-    case OpType::Abs: return make_eltwise(graph, node, config);
+    case OpType::Abs:
+    case OpType::Gelu: return make_eltwise(graph, node, config);
+    case OpType::Pow: return make_pow(graph, node, config);
+    case OpType::ReduceMean:
+    case OpType::ReduceSum:
+    case OpType::ReduceMax: return make_reduce(graph, node, config);
+    case OpType::Transpose: return make_transpose(graph, node, config);
+    case OpType::Concat: return make_concat(graph, node, config);
     case OpType::Add:
     case OpType::Sub:
     case OpType::Mul:

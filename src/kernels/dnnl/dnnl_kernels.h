@@ -20,6 +20,9 @@ namespace deepshark::dnnl_backend {
 // caller falls back to the reference kernel); other errors are real failures.
 Result<std::unique_ptr<Kernel>> make_kernel(const Graph& graph, const Node& node, const KernelConfig& config);
 
+// Channel block of ActLayout::Blocked activations: 16 (nChw16c) on AVX-512 CPUs, else 8 (nChw8c).
+int activation_block();
+
 // Sets the thread count oneDNN uses (OpenMP).
 void set_threads(int threads);
 

@@ -39,8 +39,10 @@ Result<std::unique_ptr<Kernel>> make_batch_norm(const Graph& graph, const Node& 
     PrimitiveKernel::Builder b(graph, node, "batch_normalization");
     const auto flags = dnnl::normalization_flags::use_global_stats | dnnl::normalization_flags::use_scale |
                        dnnl::normalization_flags::use_shift;
-    dnnl::batch_normalization_forward::desc d(dnnl::prop_kind::forward_inference, plain_desc(x), eps, flags);
+    const memory::desc x_md = act_desc(x, config.input_layout(0));
+    dnnl::batch_normalization_forward::desc d(dnnl::prop_kind::forward_inference, x_md, eps, flags);
     dnnl::batch_normalization_forward::primitive_desc pd(d, b.attr(), engine());
+    auto ya = b.prepare_output(0, act_desc(y, config.output_layout(0)), pd.dst_desc());
     int step = b.add_step(dnnl::batch_normalization_forward(pd), pd);
     const memory::desc vec = plain_desc({C});
     b.bind_input(step, DNNL_ARG_SRC, 0, pd.src_desc());
@@ -48,7 +50,8 @@ Result<std::unique_ptr<Kernel>> make_batch_norm(const Graph& graph, const Node& 
     b.bind_input(step, DNNL_ARG_SHIFT, 2, vec);
     b.bind_input(step, DNNL_ARG_MEAN, 3, pd.mean_desc());
     b.bind_input(step, DNNL_ARG_VARIANCE, 4, pd.variance_desc());
-    b.bind_output(step, DNNL_ARG_DST, 0, pd.dst_desc());
+    b.finish_output(step, DNNL_ARG_DST, ya);
+    if (!ya.direct) b.name_from(pd, "+reorders");
     return b.finish();
   });
 }

@@ -6,13 +6,7 @@
 
 namespace deepshark::dnnl_backend {
 
-// Layout of a convolution's activations. Plain is what every other kernel reads and writes;
-// Blocked lets oneDNN choose (nChw16c on AVX-512) for an executor that hands blocked tensors
-// from one convolution to the next. Nothing propagates Blocked yet.
-enum class ActivationLayout { Plain, Blocked };
-
-Result<std::unique_ptr<Kernel>> make_conv(const Graph& graph, const Node& node, const KernelConfig& config,
-                                          ActivationLayout layout = ActivationLayout::Plain);
+Result<std::unique_ptr<Kernel>> make_conv(const Graph& graph, const Node& node, const KernelConfig& config);
 Result<std::unique_ptr<Kernel>> make_conv_transpose(const Graph& graph, const Node& node, const KernelConfig& config);
 Result<std::unique_ptr<Kernel>> make_gemm(const Graph& graph, const Node& node, const KernelConfig& config);
 Result<std::unique_ptr<Kernel>> make_matmul(const Graph& graph, const Node& node, const KernelConfig& config);
@@ -22,5 +16,9 @@ Result<std::unique_ptr<Kernel>> make_layer_norm(const Graph& graph, const Node& 
 Result<std::unique_ptr<Kernel>> make_softmax(const Graph& graph, const Node& node, const KernelConfig& config);
 Result<std::unique_ptr<Kernel>> make_eltwise(const Graph& graph, const Node& node, const KernelConfig& config);
 Result<std::unique_ptr<Kernel>> make_binary(const Graph& graph, const Node& node, const KernelConfig& config);
+Result<std::unique_ptr<Kernel>> make_pow(const Graph& graph, const Node& node, const KernelConfig& config);
+Result<std::unique_ptr<Kernel>> make_reduce(const Graph& graph, const Node& node, const KernelConfig& config);
+Result<std::unique_ptr<Kernel>> make_transpose(const Graph& graph, const Node& node, const KernelConfig& config);
+Result<std::unique_ptr<Kernel>> make_concat(const Graph& graph, const Node& node, const KernelConfig& config);
 
 }  // namespace deepshark::dnnl_backend

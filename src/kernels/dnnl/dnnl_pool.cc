@@ -44,15 +44,20 @@ Result<std::unique_ptr<Kernel>> make_pool(const Graph& graph, const Node& node, 
       return unsupported(node, "count_include_pad with ceil_mode padding");
     alg = include ? dnnl::algorithm::pooling_avg_include_padding : dnnl::algorithm::pooling_avg_exclude_padding;
   }
+  // The primitive writes Y in X's layout; a reorder gives Y's own layout when that differs.
+  const memory::desc x_md = act_desc(x, config.input_layout(0));
+  const memory::desc y_want = act_desc(y, config.input_layout(0));
+  const memory::desc y_md = act_desc(y, config.output_layout(0));
   return guarded_create(node, [&]() -> Result<std::unique_ptr<Kernel>> {
     PrimitiveKernel::Builder b(graph, node, "pooling");
-    dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg, plain_desc(x), plain_desc(y),
-                                     win.strides, win.kernel, dnnl_dilations(win.dilations), win.pad_begin,
-                                     win.pad_right);
+    dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg, x_md, y_want, win.strides,
+                                     win.kernel, dnnl_dilations(win.dilations), win.pad_begin, win.pad_right);
     dnnl::pooling_v2_forward::primitive_desc pd(d, b.attr(), engine());
+    auto ya = b.prepare_output(0, y_md, pd.dst_desc());
     int step = b.add_step(dnnl::pooling_v2_forward(pd), pd);
     b.bind_input(step, DNNL_ARG_SRC, 0, pd.src_desc());
-    b.bind_output(step, DNNL_ARG_DST, 0, pd.dst_desc());
+    b.finish_output(step, DNNL_ARG_DST, ya);
+    if (!ya.direct) b.name_from(pd, "+reorders");
     return b.finish();
   });
 }

@@ -1,0 +1,208 @@
+#include "runtime/layout_assign.h"
+
+#include <algorithm>
+
+#include "kernels/dnnl/dnnl_kernels.h"
+
+namespace deepshark {
+namespace {
+
+bool is_eltwise(OpType op) {
+  switch (op) {
+    case OpType::Relu:
+    case OpType::LeakyRelu:
+    case OpType::Elu:
+    case OpType::Clip:
+    case OpType::Sigmoid:
+    case OpType::Tanh:
+    case OpType::HardSwish:
+    case OpType::Exp:
+    case OpType::Log:
+    case OpType::Sqrt:
+    case OpType::Abs:
+    case OpType::Gelu:
+    case OpType::Pow:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_binary(OpType op) {
+  switch (op) {
+    case OpType::Add:
+    case OpType::Sub:
+    case OpType::Mul:
+    case OpType::Div:
+    case OpType::Max:
+    case OpType::Min:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_4d_f32(const Graph& g, ValueId v) {
+  if (v == kNoValue) return false;
+  const Value& val = g.value(v);
+  return val.dtype == DType::F32 && val.shape_known && val.shape.size() == 4;
+}
+
+// Shape broadcastable to `y` (4-D) along the channel dim only (or a scalar).
+bool per_channel(const Shape& s, const Shape& y) {
+  int64_t n = 1;
+  for (int64_t d : s) n *= d;
+  if (n == 1) return true;
+  Shape t = s;
+  if (t.size() > 4) return false;
+  t.insert(t.begin(), 4 - t.size(), 1);
+  return t[0] == 1 && t[1] == y[1] && t[2] == 1 && t[3] == 1;
+}
+
+// Whether node's oneDNN kernel can take input `i` (is_input) or give output `i` blocked.
+bool accepts(const Graph& g, const Node& n, bool is_input, size_t i, int block) {
+  const ValueId v = is_input ? n.input(i) : (i < n.outputs.size() ? n.outputs[i] : kNoValue);
+  if (!is_4d_f32(g, v)) return false;
+  if (!is_input && i != 0) return false;
+  switch (n.op) {
+    case OpType::Conv:
+      return !is_input || i == 0 || (i == 3 && n.attrs.get_int("ds.residual", 0) != 0);
+    case OpType::MaxPool:
+    case OpType::AveragePool:
+    case OpType::GlobalAveragePool:
+    case OpType::GlobalMaxPool:
+    case OpType::BatchNormalization:
+      return !is_input || i == 0;
+    case OpType::Concat: {
+      const int64_t axis = n.attrs.get_int("axis", 0);
+      if (axis != 1 && axis != -3) return false;
+      for (ValueId in : n.inputs)
+        if (!is_4d_f32(g, in) || g.value(in).shape[1] % block != 0) return false;
+      return true;
+    }
+    default:
+      break;
+  }
+  if (is_eltwise(n.op)) return !is_input || i == 0;
+  if (is_binary(n.op)) {
+    if (n.inputs.size() != 2 || !is_4d_f32(g, n.outputs.empty() ? kNoValue : n.outputs[0])) return false;
+    const Shape& y = g.value(n.outputs[0]).shape;
+    for (ValueId in : n.inputs) {
+      if (in == kNoValue || !g.value(in).shape_known) return false;
+      const Shape& s = g.value(in).shape;
+      if (s != y && !per_channel(s, y)) return false;
+    }
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+uint64_t value_bytes(const Value& v, ActLayout layout, int block) {
+  Shape s = v.shape;
+  if (layout == ActLayout::Blocked && s.size() == 4 && block > 1) s[1] = (s[1] + block - 1) / block * block;
+  return static_cast<uint64_t>(numel(s)) * dtype_size(v.dtype);
+}
+
+std::vector<uint64_t> plan_value_bytes(const Graph& g, const LayoutPlan& plan) {
+  std::vector<uint64_t> bytes(g.values.size());
+  for (size_t v = 0; v < g.values.size(); ++v) bytes[v] = value_bytes(g.values[v], plan.value_layout[v], plan.block);
+  return bytes;
+}
+
+KernelConfig node_kernel_config(const Graph& g, const LayoutPlan& plan, const KernelConfig& base, size_t node) {
+  KernelConfig c = base;
+  c.input_layouts.clear();
+  c.output_layouts.clear();
+  const Node& n = g.nodes[node];
+  bool any = false;
+  for (ValueId in : n.inputs) {
+    ActLayout l = in == kNoValue ? ActLayout::Plain : plan.value_layout[in];
+    any |= l != ActLayout::Plain;
+    c.input_layouts.push_back(l);
+  }
+  for (ValueId o : n.outputs) {
+    ActLayout l = o == kNoValue ? ActLayout::Plain : plan.value_layout[o];
+    any |= l != ActLayout::Plain;
+    c.output_layouts.push_back(l);
+  }
+  if (!any) {
+    c.input_layouts.clear();
+    c.output_layouts.clear();
+  }
+  return c;
+}
+
+LayoutPlan assign_layouts(const Graph& g, const KernelConfig& base, bool use_dnnl) {
+  LayoutPlan plan;
+  plan.value_layout.assign(g.values.size(), ActLayout::Plain);
+  if (!use_dnnl) return plan;
+  plan.block = dnnl_backend::activation_block();
+  const size_t nv = g.values.size();
+  std::vector<int> producer(nv, -1);
+  std::vector<bool> ok(nv, false), boundary(nv, false);
+  for (ValueId v : g.inputs) boundary[v] = true;
+  for (ValueId v : g.outputs) boundary[v] = true;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    for (size_t j = 0; j < n.outputs.size(); ++j) {
+      ValueId o = n.outputs[j];
+      if (o == kNoValue) continue;
+      producer[o] = static_cast<int>(i);
+      ok[o] = accepts(g, n, false, j, plan.block);
+    }
+  }
+  std::vector<bool> consumed(nv, false);
+  for (const Node& n : g.nodes)
+    for (size_t j = 0; j < n.inputs.size(); ++j) {
+      ValueId in = n.inputs[j];
+      if (in == kNoValue) continue;
+      consumed[in] = true;
+      if (!accepts(g, n, true, j, plan.block)) ok[in] = false;
+    }
+  for (size_t v = 0; v < nv; ++v)
+    if (ok[v] && consumed[v] && !boundary[v] && producer[v] >= 0 && !g.values[v].is_constant())
+      plan.value_layout[v] = ActLayout::Blocked;
+
+  // Probe: every node touching a blocked value must get its oneDNN kernel with these layouts.
+  auto touches = [&](const Node& n) {
+    for (ValueId in : n.inputs)
+      if (in != kNoValue && plan.value_layout[in] == ActLayout::Blocked) return true;
+    for (ValueId o : n.outputs)
+      if (o != kNoValue && plan.value_layout[o] == ActLayout::Blocked) return true;
+    return false;
+  };
+  std::vector<bool> probed_ok(g.nodes.size(), false);
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      const Node& n = g.nodes[i];
+      if (probed_ok[i] || !touches(n)) continue;
+      auto k = dnnl_backend::make_kernel(g, n, node_kernel_config(g, plan, base, i));
+      if (k.ok()) {
+        probed_ok[i] = true;
+        continue;
+      }
+      // Back to plain: this node's values, and re-probe the nodes that share them.
+      std::vector<ValueId> demoted;
+      for (ValueId in : n.inputs)
+        if (in != kNoValue && plan.value_layout[in] == ActLayout::Blocked) demoted.push_back(in);
+      for (ValueId o : n.outputs)
+        if (o != kNoValue && plan.value_layout[o] == ActLayout::Blocked) demoted.push_back(o);
+      for (ValueId v : demoted) plan.value_layout[v] = ActLayout::Plain;
+      for (size_t j = 0; j < g.nodes.size(); ++j) {
+        const Node& m = g.nodes[j];
+        for (ValueId v : demoted)
+          if (std::find(m.inputs.begin(), m.inputs.end(), v) != m.inputs.end() ||
+              std::find(m.outputs.begin(), m.outputs.end(), v) != m.outputs.end())
+            probed_ok[j] = false;
+      }
+      changed = true;
+    }
+  }
+  plan.blocked_values = static_cast<int>(std::count(plan.value_layout.begin(), plan.value_layout.end(), ActLayout::Blocked));
+  return plan;
+}
+
+}  // namespace deepshark

@@ -1,0 +1,43 @@
+// Activation layout assignment: which 4-D F32 values the executor keeps in oneDNN's blocked
+// layout (nChw16c / nChw8c, see ActLayout) so that consecutive oneDNN kernels hand them on
+// without reordering.
+//
+// A value is Blocked when it is an activation (not a graph input or output, not a constant)
+// whose producer and every consumer are ops whose oneDNN kernel reads / writes blocked tensors:
+// Conv, pooling, BatchNormalization, eltwise activations, Pow, binary arithmetic with same-shape
+// or per-channel operands, and Concat along channels when every input's channel count is a
+// multiple of the block. Each node touching a blocked value is then probed (its oneDNN kernel
+// built with the chosen layouts); a node whose kernel refuses has its values set back to Plain,
+// until nothing changes. The pass is deterministic: the executor and the packer run it on the
+// same graph and so build the same kernels (and weight layouts).
+//
+//   ds::LayoutPlan plan = ds::assign_layouts(graph, base_config, /*use_dnnl=*/true);
+//   ds::KernelConfig c = ds::node_kernel_config(graph, plan, base_config, node_index);
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "graph/graph.h"
+#include "kernels/kernel.h"
+
+namespace deepshark {
+
+struct LayoutPlan {
+  std::vector<ActLayout> value_layout;  // per value; all Plain when oneDNN is off
+  int block = 1;                        // channel block of Blocked values
+  int blocked_values = 0;
+};
+
+LayoutPlan assign_layouts(const Graph& graph, const KernelConfig& base, bool use_dnnl);
+
+// `base` with the node's input_layouts / output_layouts filled from the plan.
+KernelConfig node_kernel_config(const Graph& graph, const LayoutPlan& plan, const KernelConfig& base, size_t node);
+
+// Bytes a value takes in its layout (Blocked pads the channel dim up to the block).
+uint64_t value_bytes(const Value& value, ActLayout layout, int block);
+
+// Per value: value_bytes under the plan (for compute_lifetimes).
+std::vector<uint64_t> plan_value_bytes(const Graph& graph, const LayoutPlan& plan);
+
+}  // namespace deepshark
