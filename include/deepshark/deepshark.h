@@ -42,13 +42,25 @@ struct TensorInfo {
   Shape shape;  // -1 for a dimension the model leaves dynamic
 };
 
-// Imports a model file into a graph; the format follows from the file name (.onnx).
-// (A packed .dsk file is opened by Session::open directly.)
-// IOError when unreadable, InvalidModel / Unsupported for bad or unsupported content.
-Result<Graph> load_model(const std::string& path);
+// Where a model comes from. The format follows from the file name: .onnx (ONNX), .prototxt
+// (Caffe: `weights` names the .caffemodel, `mean` an optional BlobProto mean file subtracted from
+// the input), .pb (TensorFlow frozen GraphDef). A packed .dsk file is opened by Session::open.
+struct ModelSource {
+  std::string path;
+  std::string weights;  // Caffe .caffemodel
+  std::string mean;     // Caffe mean .binaryproto
+};
+
+// Imports a model file into a graph. IOError when unreadable, InvalidModel / Unsupported for bad
+// or unsupported content.
+Result<Graph> load_model(const ModelSource& source);
+inline Result<Graph> load_model(const std::string& path) { return load_model(ModelSource{path, "", ""}); }
 
 struct SessionOptions {
   int threads = 1;
+  // Caffe models: the .caffemodel and an optional mean file (see ModelSource).
+  std::string weights_path;
+  std::string mean_path;
   // Shapes for graph inputs; required for dimensions the model leaves dynamic.
   std::map<std::string, Shape> input_shapes;
   // false: reference kernels only (slow; the oracle).
@@ -134,6 +146,8 @@ class Session {
 // node. The output is written atomically.
 struct PackOptions {
   std::map<std::string, Shape> input_shapes;
+  std::string weights_path;  // Caffe
+  std::string mean_path;     // Caffe
   uint64_t slice_limit_bytes = uint64_t{8} << 20;
   int threads = 1;
   // Called after each node: (nodes done, nodes total, bytes written).
@@ -167,7 +181,7 @@ struct ModelInfo {
   uint64_t activation_peak_bytes = 0;  // arena size planned from value lifetimes
 };
 // Imports and prepares `path` (input_shapes as for SessionOptions) without building kernels.
-Result<ModelInfo> inspect_model(const std::string& path, const std::map<std::string, Shape>& input_shapes);
+Result<ModelInfo> inspect_model(const ModelSource& source, const std::map<std::string, Shape>& input_shapes);
 std::string model_info_to_text(const ModelInfo& info);
 std::string model_info_to_json(const ModelInfo& info);
 

@@ -36,8 +36,8 @@ std::string human_bytes(uint64_t b) {
 
 }  // namespace
 
-Result<ModelInfo> inspect_model(const std::string& path, const std::map<std::string, Shape>& input_shapes) {
-  DS_TRY(Graph g, load_model(path));
+Result<ModelInfo> inspect_model(const ModelSource& source, const std::map<std::string, Shape>& input_shapes) {
+  DS_TRY(Graph g, load_model(source));
   ModelInfo info;
   info.name = g.name;
   for (ValueId v : g.inputs) info.inputs.push_back({g.value(v).name, g.value(v).dtype, g.value(v).shape});

@@ -24,11 +24,16 @@ std::vector<TensorInfo> infos(const Graph& g, const std::vector<ValueId>& ids) {
 }
 }  // namespace
 
-Result<Graph> load_model(const std::string& path) {
+Result<Graph> load_model(const ModelSource& source) {
+  const std::string& path = source.path;
   std::string ext = lower_extension(path);
+  if (!source.weights.empty() || !source.mean.empty()) {
+    return make_error(ErrorCode::InvalidArgument, "load", "model", path,
+                      "--weights and --mean are for Caffe models (.prototxt)");
+  }
   if (ext == ".onnx") return import_onnx(path);
   return make_error(ErrorCode::InvalidArgument, "load", "model", path,
-                    "unknown model format " + expected_got(".onnx", ext.empty() ? "no extension" : ext));
+                    "unknown model format " + expected_got(".onnx or .dsk", ext.empty() ? "no extension" : ext));
 }
 
 Result<Tensor> read_tensor_file(const std::string& path) {
@@ -81,7 +86,7 @@ Result<std::unique_ptr<Session>> Session::open(const std::string& model_path, co
     return make_error(ErrorCode::InvalidArgument, "open", "model", model_path,
                       "a memory budget needs a packed model: run 'deepshark pack' first");
   }
-  DS_TRY(Graph g, load_model(model_path));
+  DS_TRY(Graph g, load_model(ModelSource{model_path, options.weights_path, options.mean_path}));
   return create(std::move(g), options);
 }
 
@@ -200,7 +205,7 @@ std::vector<Session::NodeKernel> Session::kernels() const {
 
 Result<PackSummary> pack_model(const std::string& model_path, const std::string& out_path,
                                const PackOptions& options) {
-  DS_TRY(Graph g, load_model(model_path));
+  DS_TRY(Graph g, load_model(ModelSource{model_path, options.weights_path, options.mean_path}));
   PrepareOptions prep;
   prep.input_shapes = options.input_shapes;
   DS_RETURN_IF_ERROR(prepare_graph(g, prep));

@@ -19,7 +19,12 @@ usage:
   deepshark inspect MODEL [options]   show nodes, weights, FLOPs, activation peak, inputs, outputs
   deepshark help                      this text
 
-MODEL is an ONNX file (.onnx); run also takes a packed block stream file (.dsk).
+MODEL is an ONNX file (.onnx), a Caffe model (.prototxt with --weights NET.caffemodel) or a
+TensorFlow frozen graph (.pb); run also takes a packed block stream file (.dsk).
+
+model options (run, pack, inspect):
+  --weights FILE         the .caffemodel of a Caffe .prototxt
+  --mean FILE            a Caffe mean file (.binaryproto) subtracted from the input
 
 run options:
   --input NAME=FILE      an input tensor: .npy, or an ONNX TensorProto .pb (repeat per input)
@@ -125,6 +130,8 @@ int parse_args(int argc, char** argv, Args* a) {
         if (!parse_shape(v.substr(eq + 1), &s)) return usage_error("--shape wants NAME=DxDx..., got '" + v + "'");
         a->shapes[v.substr(0, eq)] = s;
       }
+    } else if (arg == "--weights" || arg == "--mean") {
+      if (!value(arg == "--weights" ? &a->weights : &a->mean)) return usage_error(arg + " needs a file");
     } else if (arg == "--output-dir") {
       if (!value(&a->output_dir)) return usage_error("--output-dir needs a folder");
     } else if (arg == "--report-json") {

@@ -16,6 +16,8 @@ extern const char* const kUsage;
 struct Args {
   std::string command;
   std::string model;
+  std::string weights;  // Caffe .caffemodel
+  std::string mean;     // Caffe mean .binaryproto
   std::vector<std::pair<std::string, std::string>> inputs;
   std::map<std::string, Shape> shapes;
   std::string output_dir;

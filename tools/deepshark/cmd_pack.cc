@@ -12,6 +12,8 @@ int cmd_pack(const Args& a) {
   opt.input_shapes = a.shapes;
   opt.slice_limit_bytes = a.slice_limit;
   opt.threads = a.threads;
+  opt.weights_path = a.weights;
+  opt.mean_path = a.mean;
   auto t0 = std::chrono::steady_clock::now();
   if (stderr_is_terminal()) {
     opt.progress = [t0](size_t done, size_t total, uint64_t bytes) {

@@ -28,6 +28,8 @@ int cmd_run(const Args& a) {
   std::vector<ds::NamedTensor> inputs;
   ds::SessionOptions opt;
   opt.threads = a.threads;
+  opt.weights_path = a.weights;
+  opt.mean_path = a.mean;
   opt.use_dnnl = !a.reference;
   opt.profile_nodes = a.profile;
   opt.memory_budget_bytes = a.memory;
@@ -49,7 +51,7 @@ int cmd_run(const Args& a) {
     inputs.push_back({name, std::move(t).value()});
   }
   if (a.random_inputs) {
-    auto g = ds::load_model(a.model);
+    auto g = ds::load_model(ds::ModelSource{a.model, a.weights, a.mean});
     if (!g.ok()) return fail(g.status());
     std::mt19937 rng(42);
     std::uniform_real_distribution<float> dist(0.f, 1.f);
