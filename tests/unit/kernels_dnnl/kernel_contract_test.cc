@@ -56,7 +56,7 @@ TEST(DnnlKernelContract, RunRejectsBadArguments) {
 
 TEST(DnnlKernelContract, UnsupportedInputs) {
   // Ops without a oneDNN kernel, non-F32 data, unknown shapes.
-  OpTester(OpType::Transpose).input({2, 3}).output({3, 2}).describe("Transpose").expect_unsupported();
+  OpTester(OpType::Slice).input({2, 3}).output({2, 3}).describe("Slice").expect_unsupported();
   {
     Graph g;
     ValueId x = g.add_value("x", DType::I64, {4}, true);

@@ -3,10 +3,40 @@
 #include <cstring>
 #include <sstream>
 
+#include "kernels/dnnl/dnnl_common.h"
 #include "kernels/dnnl/dnnl_kernels.h"
 #include "kernels/ref/ref_kernels.h"
 
 namespace deepshark::testing {
+namespace {
+
+// A copy of `plain` in `layout` (blocked operands of a kernel under test), or back.
+struct LaidOut {
+  std::vector<float> data;
+  dnnl_backend::memory::desc md;
+};
+
+LaidOut to_layout(const TensorView& plain, ActLayout layout) {
+  using namespace dnnl_backend;
+  LaidOut out;
+  out.md = act_desc(plain.shape, layout);
+  out.data.assign(out.md.get_size() / sizeof(float) + 16, -12345.f);  // garbage in padding
+  memory src(plain_desc(plain.shape), engine(), plain.data);
+  memory dst(out.md, engine(), out.data.data());
+  dnnl::reorder(src, dst).execute(stream(), src, dst);
+  stream().wait();
+  return out;
+}
+
+void from_layout(LaidOut& laid, const TensorView& plain) {
+  using namespace dnnl_backend;
+  memory src(laid.md, engine(), laid.data.data());
+  memory dst(plain_desc(plain.shape), engine(), plain.data);
+  dnnl::reorder(src, dst).execute(stream(), src, dst);
+  stream().wait();
+}
+
+}  // namespace
 
 std::string shape_list(const Shape& s) { return shape_to_string(s); }
 
@@ -29,6 +59,12 @@ OpTester& OpTester::constant(const Shape& shape, float lo, float hi) {
 }
 
 OpTester& OpTester::constant_values(const Shape& shape, const std::vector<float>& values) {
+  inputs_.push_back(graph_.add_constant("w" + std::to_string(inputs_.size()), Tensor::from_values(shape, values)));
+  ranges_.insert(ranges_.end(), {0.f, 0.f});
+  return *this;
+}
+
+OpTester& OpTester::constant_i64(const Shape& shape, const std::vector<int64_t>& values) {
   inputs_.push_back(graph_.add_constant("w" + std::to_string(inputs_.size()), Tensor::from_values(shape, values)));
   ranges_.insert(ranges_.end(), {0.f, 0.f});
   return *this;
@@ -137,9 +173,29 @@ void OpTester::test() {
     dnnl_ov2.push_back(dnnl_out2.back().view());
   }
 
+  // Blocked operands: the kernel reads / writes blocked copies.
+  std::vector<LaidOut> laid_in(inputs_.size()), laid_out(outputs_.size());
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    if (config_.input_layout(i) != ActLayout::Blocked || dnnl_in[i].data == nullptr) continue;
+    laid_in[i] = to_layout(dnnl_in[i], ActLayout::Blocked);
+    dnnl_in[i].data = laid_in[i].data.data();
+  }
+  auto run_dnnl = [&](std::vector<TensorView>& ov) -> Status {
+    std::vector<TensorView> views = ov;
+    for (size_t o = 0; o < outputs_.size(); ++o) {
+      if (config_.output_layout(o) != ActLayout::Blocked) continue;
+      laid_out[o] = to_layout(ov[o], ActLayout::Blocked);
+      views[o].data = laid_out[o].data.data();
+    }
+    Status st = k->run(dnnl_in, views, slot_ptrs, scratch.data());
+    for (size_t o = 0; o < outputs_.size(); ++o)
+      if (config_.output_layout(o) == ActLayout::Blocked) from_layout(laid_out[o], ov[o]);
+    return st;
+  };
+
   Status rs = ref::run_node(graph_, node, ref_in, ref_ov);
   ASSERT_TRUE(rs.ok()) << "reference failed: " << rs.to_string();
-  Status ds1 = k->run(dnnl_in, dnnl_ov, slot_ptrs, scratch.data());
+  Status ds1 = run_dnnl(dnnl_ov);
   ASSERT_TRUE(ds1.ok()) << ds1.to_string();
   for (size_t o = 0; o < outputs_.size(); ++o) {
     // Random inputs never give an all-zero output here: guards against a comparison of nothing.
@@ -153,7 +209,7 @@ void OpTester::test() {
   }
 
   // Same bits on a second run.
-  Status ds2 = k->run(dnnl_in, dnnl_ov2, slot_ptrs, scratch.data());
+  Status ds2 = run_dnnl(dnnl_ov2);
   ASSERT_TRUE(ds2.ok()) << ds2.to_string();
   for (size_t o = 0; o < outputs_.size(); ++o)
     EXPECT_TRUE(bit_identical(dnnl_ov[o], dnnl_ov2[o])) << "second run differs, kernel " << kernel_name_;

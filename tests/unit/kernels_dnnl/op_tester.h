@@ -25,6 +25,7 @@ class OpTester {
   // A constant input (a weight) filled with uniform values in [lo, hi).
   OpTester& constant(const Shape& shape, float lo = -1.f, float hi = 1.f);
   OpTester& constant_values(const Shape& shape, const std::vector<float>& values);
+  OpTester& constant_i64(const Shape& shape, const std::vector<int64_t>& values);
   OpTester& absent_input();
   OpTester& output(const Shape& shape);
   OpTester& attr(const std::string& name, int64_t v);

@@ -1,0 +1,89 @@
+// Blocked activation layouts (ActLayout::Blocked): kernels reading and writing nChw16c / nChw8c
+// operands as they are, against the reference on plain tensors (the tester reorders the
+// operands into and out of the blocked layout).
+#include "kernels/dnnl/dnnl_kernels.h"
+#include "unit/kernels_dnnl/op_tester.h"
+
+namespace deepshark::testing {
+namespace {
+
+KernelConfig layouts(std::vector<ActLayout> in, std::vector<ActLayout> out) {
+  KernelConfig c;
+  c.input_layouts = std::move(in);
+  c.output_layouts = std::move(out);
+  return c;
+}
+
+constexpr ActLayout P = ActLayout::Plain, B = ActLayout::Blocked;
+
+TEST(DnnlLayout, ConvEveryInOutCombination) {
+  struct Case { int64_t c, m, k, s, g; };
+  // Channel counts off the block (3, 24) exercise the padded channels.
+  for (const Case& c : {Case{16, 32, 3, 1, 1}, Case{3, 16, 3, 2, 1}, Case{24, 24, 3, 1, 24}, Case{32, 24, 1, 1, 1},
+                        Case{64, 64, 3, 2, 64}, Case{24, 40, 5, 1, 1}})
+    for (ActLayout li : {P, B})
+      for (ActLayout lo : {P, B}) {
+        const int64_t h = 11, pad = c.k / 2, oh = (h + 2 * pad - c.k) / c.s + 1;
+        OpTester t(OpType::Conv);
+        t.input({1, c.c, h, h}).constant({c.m, c.c / c.g, c.k, c.k}).constant({c.m}).output({1, c.m, oh, oh});
+        t.attr("kernel_shape", std::vector<int64_t>{c.k, c.k}).attr("strides", std::vector<int64_t>{c.s, c.s});
+        t.attr("pads", std::vector<int64_t>{pad, pad, pad, pad}).attr("group", c.g);
+        t.config(layouts({li, P, P}, {lo})).tolerance(1e-5);
+        t.describe("c=" + std::to_string(c.c) + " m=" + std::to_string(c.m) + " k=" + std::to_string(c.k) +
+                   " g=" + std::to_string(c.g) + " in=" + std::to_string(int(li)) + " out=" + std::to_string(int(lo)));
+        t.test();
+        if (li == B && lo == B) {
+          EXPECT_EQ(t.kernel_name().find("reorders"), std::string::npos) << t.kernel_name();
+          EXPECT_EQ(t.kernel_name().find("gemm"), std::string::npos) << t.kernel_name();
+        }
+      }
+}
+
+TEST(DnnlLayout, PoolingAndBatchNorm) {
+  for (ActLayout li : {P, B})
+    for (ActLayout lo : {P, B}) {
+      OpTester(OpType::MaxPool).input({1, 24, 9, 9}).output({1, 24, 4, 4})
+          .attr("kernel_shape", std::vector<int64_t>{3, 3}).attr("strides", std::vector<int64_t>{2, 2})
+          .config(layouts({li}, {lo})).tolerance(0).test();
+      OpTester(OpType::GlobalAveragePool).input({2, 32, 7, 7}).output({2, 32, 1, 1})
+          .config(layouts({li}, {lo})).tolerance(1e-6).test();
+      OpTester(OpType::BatchNormalization).input({1, 20, 5, 5}).constant({20}).constant({20}).constant({20})
+          .constant({20}, 0.5f, 2.f).output({1, 20, 5, 5}).config(layouts({li}, {lo})).tolerance(1e-5).test();
+    }
+}
+
+TEST(DnnlLayout, EltwiseAndBinary) {
+  for (ActLayout li : {P, B})
+    for (ActLayout lo : {P, B}) {
+      for (OpType op : {OpType::Relu, OpType::Sigmoid, OpType::HardSwish, OpType::Gelu})
+        OpTester(op).input({1, 24, 6, 6}, -3, 3).output({1, 24, 6, 6}).config(layouts({li}, {lo}))
+            .tolerance(1e-6).describe(op_name(op)).test();
+      OpTester(OpType::Add).input({1, 24, 6, 6}).input({1, 24, 6, 6}).output({1, 24, 6, 6})
+          .config(layouts({li, li}, {lo})).tolerance(1e-6).describe("same shape").test();
+      OpTester(OpType::Mul).input({1, 24, 6, 6}).input({1, 24, 1, 1}).output({1, 24, 6, 6})
+          .config(layouts({li, li}, {lo})).tolerance(1e-6).describe("per-channel activation").test();
+      OpTester(OpType::Mul).input({1, 32, 6, 6}).constant({32, 1, 1}).output({1, 32, 6, 6})
+          .config(layouts({li, P}, {lo})).tolerance(1e-6).describe("per-channel constant").test();
+    }
+  // Mixed: one blocked, one plain operand.
+  OpTester(OpType::Add).input({1, 16, 5, 5}).input({1, 16, 5, 5}).output({1, 16, 5, 5})
+      .config(layouts({B, P}, {B})).tolerance(1e-6).test();
+}
+
+TEST(DnnlLayout, ConcatAlongChannels) {
+  const int64_t blk = dnnl_backend::activation_block();
+  for (ActLayout l : {P, B})
+    OpTester(OpType::Concat).input({1, blk, 5, 5}).input({1, 2 * blk, 5, 5}).output({1, 3 * blk, 5, 5})
+        .attr("axis", int64_t{1}).config(layouts({l, l}, {l})).tolerance(0).test();
+  // Plain concat on any axis.
+  OpTester(OpType::Concat).input({2, 3, 5}).input({2, 4, 5}).output({2, 7, 5}).attr("axis", int64_t{-2})
+      .tolerance(0).test();
+}
+
+TEST(DnnlLayout, BlockFollowsTheIsa) {
+  const int b = dnnl_backend::activation_block();
+  EXPECT_TRUE(b == 8 || b == 16) << b;
+}
+
+}  // namespace
+}  // namespace deepshark::testing
