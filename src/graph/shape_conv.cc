@@ -7,6 +7,10 @@
 
 namespace deepshark::shape_rules {
 
+// shape_fused.cc: the fusion pass's ds.* attributes (residual input 3, activation name).
+bool has_fused_residual(const ShapeCtx& c);
+Status check_fused_epilogue(const ShapeCtx& c, DType dtype, const Shape& out, bool residual_allowed);
+
 namespace {
 
 using i128 = __int128;
@@ -137,7 +141,7 @@ Status global_pool(ShapeCtx& c) {
 }  // namespace
 
 Status infer_Conv(ShapeCtx& c) {
-  DS_RETURN_IF_ERROR(c.require_inputs(2, 3));
+  DS_RETURN_IF_ERROR(c.require_inputs(2, has_fused_residual(c) ? 4 : 3));
   DS_RETURN_IF_ERROR(c.require_outputs(1, 1));
   DS_TRY(const Value* x, spatial_input(c));
   DS_TRY(const Value* wv, c.in(1));
@@ -167,11 +171,12 @@ Status infer_Conv(ShapeCtx& c) {
   if (x->dtype != wv->dtype) {
     return c.invalid("input and weights have different dtypes " + expected_got(dtype_name(x->dtype), dtype_name(wv->dtype)));
   }
+  DS_RETURN_IF_ERROR(check_fused_epilogue(c, x->dtype, out, true));
   return c.set(0, x->dtype, out);
 }
 
 Status infer_ConvTranspose(ShapeCtx& c) {
-  DS_RETURN_IF_ERROR(c.require_inputs(2, 3));
+  DS_RETURN_IF_ERROR(c.require_inputs(2, has_fused_residual(c) ? 4 : 3));
   DS_RETURN_IF_ERROR(c.require_outputs(1, 1));
   DS_TRY(const Value* x, spatial_input(c));
   DS_TRY(const Value* wv, c.in(1));
@@ -225,6 +230,7 @@ Status infer_ConvTranspose(ShapeCtx& c) {
     if (o < 1 || o > kMaxDim) return c.invalid("empty or oversized output at spatial dim " + std::to_string(i));
     out.push_back(static_cast<int64_t>(o));
   }
+  DS_RETURN_IF_ERROR(check_fused_epilogue(c, x->dtype, out, true));
   return c.set(0, x->dtype, out);
 }
 

@@ -5,6 +5,9 @@
 
 namespace deepshark::shape_rules {
 
+// shape_fused.cc: the fusion pass's ds.* attributes (activation name; no residual here).
+Status check_fused_epilogue(const ShapeCtx& c, DType dtype, const Shape& out, bool residual_allowed);
+
 namespace {
 
 Status same_dtype(const ShapeCtx& c, const Value* a, const Value* b) {
@@ -62,11 +65,13 @@ Status infer_Gemm(ShapeCtx& c) {
                        expected_got("broadcastable to " + shape_to_string({m, n}), shape_to_string(bias->shape)));
     }
   }
+  DS_RETURN_IF_ERROR(check_fused_epilogue(c, a->dtype, {m, n}, false));
   return c.set(0, a->dtype, {m, n});
 }
 
+// A third input (from the fusion pass) is a bias [N] added along the output's last axis.
 Status infer_MatMul(ShapeCtx& c) {
-  DS_RETURN_IF_ERROR(c.require_inputs(2, 2));
+  DS_RETURN_IF_ERROR(c.require_inputs(2, 3));
   DS_RETURN_IF_ERROR(c.require_outputs(1, 1));
   DS_TRY(const Value* a, c.in(0));
   DS_TRY(const Value* b, c.in(1));
@@ -87,6 +92,15 @@ Status infer_MatMul(ShapeCtx& c) {
   Shape out = *batch;
   if (!a1) out.push_back(as[as.size() - 2]);
   if (!b1) out.push_back(bs.back());
+  if (c.has(2)) {
+    DS_TRY(const Value* bias, c.in(2));
+    if (b1 || bias->shape != Shape{bs.back()} || bias->dtype != a->dtype) {
+      return c.invalid("bias '" + bias->name + "' must be one value per output column " +
+                       expected_got(b1 ? "a 2-D B" : std::string(dtype_name(a->dtype)) + " " + shape_to_string({bs.back()}),
+                                    std::string(dtype_name(bias->dtype)) + " " + shape_to_string(bias->shape)));
+    }
+  }
+  DS_RETURN_IF_ERROR(check_fused_epilogue(c, a->dtype, out, false));
   return c.set(0, a->dtype, out);
 }
 

@@ -1,5 +1,6 @@
 // prepare_graph: bind input shapes, then one pass in topological order that rewires around
-// Identity/Dropout, infers each node's shapes and folds what is constant; then prune and verify.
+// Identity/Dropout, infers each node's shapes and folds what is constant; then prune, verify and
+// fuse.
 #include "transform/prepare.h"
 
 #include <algorithm>
@@ -122,6 +123,12 @@ Status prepare_graph(Graph& g, const PrepareOptions& options) {
   g.nodes = std::move(kept);
   g.prune();
   DS_RETURN_IF_ERROR(g.verify());
+  if (options.fuse) {
+    DS_TRY(FuseReport report, fuse_graph(g));
+    if (options.fuse_report) *options.fuse_report = report;
+  } else if (options.fuse_report) {
+    *options.fuse_report = FuseReport{};
+  }
   return Status::ok_status();
 }
 

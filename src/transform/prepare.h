@@ -10,6 +10,7 @@
 
 #include "base/status.h"
 #include "graph/graph.h"
+#include "transform/fuse.h"
 
 namespace deepshark {
 
@@ -20,6 +21,11 @@ struct PrepareOptions {
   bool fold_constants = true;
   // Folding skips nodes whose outputs would exceed this many bytes (keeps big weights as they are).
   uint64_t fold_limit_bytes = uint64_t{64} << 20;
+  // Run the fusion pass (fuse_graph) last; false keeps one node per original op (bisecting a
+  // wrong answer to a fusion, or comparing speed with and without).
+  bool fuse = true;
+  // When set, receives what the fusion pass did (all zero when `fuse` is false).
+  FuseReport* fuse_report = nullptr;
 };
 
 // InvalidArgument for an unknown input name, a wrong rank, or a dimension that contradicts a

@@ -1,5 +1,7 @@
 // Conv and ConvTranspose (ONNX opset 13): groups, strides, dilations, pads / auto_pad, bias;
-// output_padding and output_shape for ConvTranspose. Sums accumulate in double.
+// output_padding and output_shape for ConvTranspose. Sums accumulate in double. The fusion
+// pass's epilogue (ds.residual, ds.activation; ref_fused.h) is applied to the output last.
+#include "kernels/ref/ref_fused.h"
 #include "kernels/ref/ref_ops.h"
 #include "kernels/ref/ref_window.h"
 
@@ -91,7 +93,7 @@ Status run_Conv(const RefArgs& a) {
           }
     }
   }
-  return Status::ok_status();
+  return apply_fused_epilogue(a);
 }
 
 // Gather form of the transposed convolution: output position o receives x[i] * w[k] for every
@@ -159,7 +161,7 @@ Status run_ConvTranspose(const RefArgs& a) {
                 static_cast<float>(acc);
           }
     }
-  return Status::ok_status();
+  return apply_fused_epilogue(a);
 }
 
 }  // namespace deepshark::ref

@@ -1,5 +1,8 @@
 // Gemm (alpha, beta, transA, transB, unidirectionally broadcast C) and MatMul (numpy semantics:
-// batched broadcast, 1-D operands). Sums accumulate in double.
+// batched broadcast, 1-D operands; an optional third input from the fusion pass is a bias [N]
+// added along the last axis). Sums accumulate in double. The fused epilogue (ds.activation;
+// ref_fused.h) is applied to the output last.
+#include "kernels/ref/ref_fused.h"
 #include "kernels/ref/ref_ops.h"
 
 namespace deepshark::ref {
@@ -49,7 +52,7 @@ Status run_Gemm(const RefArgs& a) {
       }
       Y[i * N + j] = static_cast<float>(v);
     }
-  return Status::ok_status();
+  return apply_fused_epilogue(a);
 }
 
 Status run_MatMul(const RefArgs& a) {
@@ -71,6 +74,14 @@ Status run_MatMul(const RefArgs& a) {
   if (!a_vec) out.push_back(M);
   if (!b_vec) out.push_back(N);
   DS_RETURN_IF_ERROR(a.check_out_shape(0, out));
+  const bool has_bias = a.has_input(2);
+  if (has_bias) {
+    DS_RETURN_IF_ERROR(a.require_dtype(2, DType::F32));
+    if (b_vec || a.in(2).shape != Shape{N})
+      return a.invalid("bias must be [N] along the last axis " +
+                       expected_got(b_vec ? "a 2-D B" : shape_to_string({N}), shape_to_string(a.in(2).shape)));
+  }
+  const float* bias = has_bias ? a.in(2).as<float>() : nullptr;
 
   const float* A = a.in(0).as<float>();
   const float* B = a.in(1).as<float>();
@@ -86,12 +97,13 @@ Status run_MatMul(const RefArgs& a) {
       for (int64_t j = 0; j < N; ++j) {
         double acc = 0;
         for (int64_t k = 0; k < K; ++k) acc += static_cast<double>(Am[i * K + k]) * Bm[k * N + j];
-        Ym[i * N + j] = static_cast<float>(acc);
+        // Rounded to float before the bias, as MatMul followed by Add would be.
+        Ym[i * N + j] = bias ? static_cast<float>(acc) + bias[j] : static_cast<float>(acc);
       }
     ia.next();
     ib.next();
   }
-  return Status::ok_status();
+  return apply_fused_epilogue(a);
 }
 
 }  // namespace deepshark::ref
