@@ -2,6 +2,7 @@
 
 #include "deepshark/deepshark.h"
 #include "graph/flops.h"
+#include "plan/plan.h"
 #include "runtime/lifetimes.h"
 #include "transform/prepare.h"
 
@@ -25,14 +26,6 @@ std::string json_shape(const Shape& s) {
   return r + "]";
 }
 
-std::string human_bytes(uint64_t b) {
-  char buf[64];
-  if (b >= (uint64_t{1} << 30)) std::snprintf(buf, sizeof buf, "%.2f GiB", b / 1073741824.0);
-  else if (b >= (uint64_t{1} << 20)) std::snprintf(buf, sizeof buf, "%.2f MiB", b / 1048576.0);
-  else if (b >= 1024) std::snprintf(buf, sizeof buf, "%.1f KiB", b / 1024.0);
-  else std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(b));
-  return buf;
-}
 
 }  // namespace
 
@@ -78,14 +71,14 @@ std::string model_info_to_text(const ModelInfo& info) {
   for (size_t i = 0; i < info.nodes.size(); ++i) {
     const NodeInfo& n = info.nodes[i];
     std::snprintf(line, sizeof line, "%-5zu %-28s %-20s %12s %14llu  %s\n", i, n.name.substr(0, 28).c_str(),
-                  n.op.c_str(), n.weight_bytes ? human_bytes(n.weight_bytes).c_str() : "-",
+                  n.op.c_str(), n.weight_bytes ? format_size(n.weight_bytes).c_str() : "-",
                   static_cast<unsigned long long>(n.flops),
                   n.output_shapes.empty() ? "" : shape_to_string(n.output_shapes[0]).c_str());
     o << line;
   }
-  o << "weights total: " << info.weight_bytes << " bytes (" << human_bytes(info.weight_bytes) << ")\n";
+  o << "weights total: " << info.weight_bytes << " bytes (" << format_size(info.weight_bytes) << ")\n";
   o << "FLOPs total: " << info.flops << " (" << info.flops / 1e9 << " GFLOP)\n";
-  o << "activation peak: " << info.activation_peak_bytes << " bytes (" << human_bytes(info.activation_peak_bytes) << ")\n";
+  o << "activation peak: " << info.activation_peak_bytes << " bytes (" << format_size(info.activation_peak_bytes) << ")\n";
   return o.str();
 }
 
