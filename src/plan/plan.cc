@@ -5,6 +5,8 @@
 #include <numeric>
 #include <sstream>
 
+#include "plan/cost.h"
+
 namespace deepshark {
 
 uint64_t aligned_piece_bytes(uint64_t bytes) { return (bytes + kPieceAlignment - 1) / kPieceAlignment * kPieceAlignment; }
@@ -80,6 +82,7 @@ Result<Plan> plan_greedy(const PlanInput& in, const Requirement& req) {
     std::iota(plan.resident.begin(), plan.resident.end(), 0);
     plan.resident_bytes = total;
     plan.predicted_peak_bytes = in.fixed_bytes + total;
+    plan.predicted = predict_plan(in, plan);
     return plan;
   }
   const uint64_t budget = req.memory_budget_bytes;
@@ -141,6 +144,7 @@ Result<Plan> plan_greedy(const PlanInput& in, const Requirement& req) {
   if (plan.blocks.empty()) {
     plan.all_resident = true;
     plan.predicted_peak_bytes = in.fixed_bytes + plan.resident_bytes;
+    plan.predicted = predict_plan(in, plan);
     return plan;
   }
   plan.prefetch_depth = depth;
@@ -148,6 +152,7 @@ Result<Plan> plan_greedy(const PlanInput& in, const Requirement& req) {
   plan.ring_slot_bytes = slot;
   plan.ring_bytes = static_cast<uint64_t>(plan.ring_slots) * slot;
   plan.predicted_peak_bytes = in.fixed_bytes + plan.resident_bytes + plan.ring_bytes;
+  plan.predicted = predict_plan(in, plan);
   return plan;
 }
 

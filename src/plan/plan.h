@@ -26,15 +26,46 @@ struct PieceSummary {
   uint64_t flops = 0;      // compute of that node, for choosing what stays resident
 };
 
+// Time to read one piece: latency + aligned bytes * ms_per_byte (read and checksum together).
+struct IoCost {
+  double latency_ms = 0.1;
+  double ms_per_byte = 1.0 / 1.0e6;  // 1 GB/s
+  double load_ms(uint64_t bytes) const { return latency_ms + static_cast<double>(bytes) * ms_per_byte; }
+};
+
 struct PlanInput {
   std::string model;
   std::vector<PieceSummary> pieces;  // execution order
   uint64_t fixed_bytes = 0;          // arena + scratchpad + inline constants: held whatever the plan
+  // Cost model (plan/cost.h). node_ms: compute time per graph node in execution order (empty:
+  // nothing known, predictions are zero); node_names for reports.
+  std::vector<std::string> node_names;
+  std::vector<double> node_ms;
+  IoCost io;
+  std::string cost_source;  // "profile FILE", "built-in ..." (said in reports)
 };
 
 struct Requirement {
   uint64_t memory_budget_bytes = 0;  // 0: no budget (everything resident)
   int prefetch_depth = -1;           // -1: planner chooses; 0 = load then compute
+  // plan_optimal only (at most one of these and memory_budget_bytes): the least memory whose
+  // predicted latency is <= latency_ms; or the balance W in [0, 1] (docs/planner.md).
+  double latency_ms = 0;
+  double balance = -1;
+};
+
+// What a plan costs, from the cost model (plan/cost.h): a simulation of the pipeline as the
+// block stream runs it. Per-block vectors are in block order (empty when all resident).
+struct Prediction {
+  double latency_ms = 0;     // simulated wall time of one run
+  double t_star_ms = 0;      // max over k of (L_1..k + C_k..n): the in-order pipeline bound
+  double load_ms = 0;        // L: reading the streamed blocks
+  double compute_ms = 0;     // C: all nodes
+  double serial_ms = 0;      // L + C (load then compute)
+  double eta = 0;            // max(L, C) / latency
+  std::vector<double> block_load_ms, block_compute_ms;
+  std::vector<double> read_start_ms, read_end_ms, compute_start_ms, compute_end_ms;
+  bool operator==(const Prediction&) const = default;
 };
 
 struct Block {
@@ -57,6 +88,8 @@ struct Plan {
   uint64_t predicted_peak_bytes = 0;  // fixed + resident + ring
   uint64_t bytes_read_per_run = 0;    // streamed bytes (resident pieces are read once)
   uint64_t budget_bytes = 0;
+  Prediction predicted;          // filled by plan_optimal / predict_plan
+  std::string planner = "greedy";
 
   std::string to_string() const;
   bool operator==(const Plan&) const = default;

@@ -1,0 +1,29 @@
+// The cost model of a plan: per piece load time l_i = latency + bytes / bandwidth (IoCost), per
+// block compute c_b = the nodes it runs (from its first piece's node up to the next block's first
+// node; the first block also runs every node before it, the last every node after), and a
+// simulation of the pipeline exactly as the block stream runs it: a ring of depth + 1 slots, one
+// reader thread in FIFO order, block b + depth + 1 submitted when block b has computed.
+//
+//   ds::Prediction p = ds::predict_plan(input, plan);     // latency, T*, L, C, eta, per-block times
+//   double t = ds::in_memory_ms(input);                   // C: the everything-resident latency
+#pragma once
+
+#include "plan/plan.h"
+
+namespace deepshark {
+
+// Sum of node_ms.
+double in_memory_ms(const PlanInput& input);
+
+// Compute time of nodes [begin, end) (clamped to node_ms).
+double nodes_ms(const PlanInput& input, int begin, int end);
+
+// The step at which block b starts running (0 for the first block) and ends (next block's start,
+// or the node count). node_count: node_ms.size(), or one past the last piece's node when empty.
+int block_first_step(const PlanInput& input, const Plan& plan, size_t b);
+int block_end_step(const PlanInput& input, const Plan& plan, size_t b);
+
+// Simulates one run of the plan (see above). Pure and O(pieces + nodes).
+Prediction predict_plan(const PlanInput& input, const Plan& plan);
+
+}  // namespace deepshark

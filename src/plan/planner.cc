@@ -1,0 +1,290 @@
+#include "plan/planner.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "plan/cost.h"
+
+namespace deepshark {
+
+uint64_t total_piece_bytes(const PlanInput& in) {
+  uint64_t t = 0;
+  for (const PieceSummary& p : in.pieces) t += aligned_piece_bytes(p.bytes);
+  return t;
+}
+
+namespace {
+
+constexpr int kMaxDepth = 3;
+
+Plan all_resident_plan(const PlanInput& in, uint64_t budget) {
+  Plan plan;
+  plan.planner = "optimal";
+  plan.all_resident = true;
+  plan.fixed_bytes = in.fixed_bytes;
+  plan.budget_bytes = budget;
+  plan.resident.resize(in.pieces.size());
+  std::iota(plan.resident.begin(), plan.resident.end(), 0);
+  plan.resident_bytes = total_piece_bytes(in);
+  plan.predicted_peak_bytes = in.fixed_bytes + plan.resident_bytes;
+  plan.predicted = predict_plan(in, plan);
+  return plan;
+}
+
+// The plan for a given depth, slot size and resident set: streamed pieces packed in order into
+// blocks of at most `slot` bytes.
+Plan build(const PlanInput& in, uint64_t budget, int depth, uint64_t slot, const std::vector<bool>& resident) {
+  Plan plan;
+  plan.planner = "optimal";
+  plan.fixed_bytes = in.fixed_bytes;
+  plan.budget_bytes = budget;
+  Block cur;
+  uint64_t max_streamed = 0;
+  for (size_t i = 0; i < in.pieces.size(); ++i) {
+    const uint64_t b = aligned_piece_bytes(in.pieces[i].bytes);
+    if (resident[i]) {
+      plan.resident.push_back(static_cast<int>(i));
+      plan.resident_bytes += b;
+      continue;
+    }
+    max_streamed = std::max(max_streamed, b);
+    if (!cur.pieces.empty() && cur.bytes + b > slot) {
+      plan.blocks.push_back(cur);
+      cur = Block();
+    }
+    if (cur.pieces.empty()) cur.first_piece = static_cast<int>(i);
+    cur.pieces.push_back(static_cast<int>(i));
+    cur.end_piece = static_cast<int>(i) + 1;
+    cur.bytes += b;
+    plan.bytes_read_per_run += b;
+  }
+  if (!cur.pieces.empty()) plan.blocks.push_back(cur);
+  if (plan.blocks.empty()) {
+    plan.all_resident = true;
+    plan.predicted_peak_bytes = in.fixed_bytes + plan.resident_bytes;
+  } else {
+    // The slot shrinks to the largest block actually formed.
+    uint64_t used = 0;
+    for (const Block& b : plan.blocks) used = std::max(used, b.bytes);
+    plan.prefetch_depth = depth;
+    plan.ring_slots = depth + 1;
+    plan.ring_slot_bytes = used;
+    plan.ring_bytes = static_cast<uint64_t>(plan.ring_slots) * used;
+    plan.predicted_peak_bytes = in.fixed_bytes + plan.resident_bytes + plan.ring_bytes;
+  }
+  plan.predicted = predict_plan(in, plan);
+  return plan;
+}
+
+// Better: lower predicted latency; ties (within 1e-9 ms) go to less memory, then fewer bytes read.
+bool better(const Plan& a, const Plan& b) {
+  if (std::abs(a.predicted.latency_ms - b.predicted.latency_ms) > 1e-9) {
+    return a.predicted.latency_ms < b.predicted.latency_ms;
+  }
+  if (a.predicted_peak_bytes != b.predicted_peak_bytes) return a.predicted_peak_bytes < b.predicted_peak_bytes;
+  return a.bytes_read_per_run < b.bytes_read_per_run;
+}
+
+// Candidate ring slot sizes: every distinct piece size, and multiples of the largest piece, up to
+// `room`; thinned geometrically to at most ~64 candidates.
+std::vector<uint64_t> slot_candidates(const PlanInput& in, uint64_t room) {
+  std::vector<uint64_t> c;
+  uint64_t pmax = 0;
+  for (const PieceSummary& p : in.pieces) {
+    c.push_back(aligned_piece_bytes(p.bytes));
+    pmax = std::max(pmax, aligned_piece_bytes(p.bytes));
+  }
+  for (double k = 1.25; pmax > 0 && k * pmax <= room; k *= 1.25) {
+    c.push_back(static_cast<uint64_t>(k * pmax) / kPieceAlignment * kPieceAlignment);
+  }
+  std::sort(c.begin(), c.end());
+  c.erase(std::unique(c.begin(), c.end()), c.end());
+  std::vector<uint64_t> out;
+  for (uint64_t s : c) {
+    if (s > room || s == 0) continue;
+    if (!out.empty() && s < out.back() * 1.05 && s != pmax) continue;
+    out.push_back(s);
+  }
+  return out;
+}
+
+// Orders in which pieces are made resident while room lasts: (0) hardest to hide first: load time
+// per compute time of the node that reads it; (1) most bytes per FLOP; (2) execution order (an
+// exposed first read costs most); (3) largest first.
+std::vector<std::vector<int>> resident_orders(const PlanInput& in) {
+  const size_t n = in.pieces.size();
+  std::vector<int> base(n);
+  std::iota(base.begin(), base.end(), 0);
+  std::vector<std::vector<int>> orders(4, base);
+  auto hide = [&](int i) {
+    const double l = in.io.load_ms(aligned_piece_bytes(in.pieces[i].bytes));
+    const int node = in.pieces[i].node;
+    const double c = node < static_cast<int>(in.node_ms.size()) ? in.node_ms[node] : 0;
+    return l / (c + 1e-6);
+  };
+  auto density = [&](int i) {
+    return in.pieces[i].flops == 0 ? INFINITY : static_cast<double>(in.pieces[i].bytes) / in.pieces[i].flops;
+  };
+  std::stable_sort(orders[0].begin(), orders[0].end(), [&](int a, int b) { return hide(a) > hide(b); });
+  std::stable_sort(orders[1].begin(), orders[1].end(), [&](int a, int b) { return density(a) > density(b); });
+  std::stable_sort(orders[3].begin(), orders[3].end(), [&](int a, int b) {
+    return aligned_piece_bytes(in.pieces[a].bytes) > aligned_piece_bytes(in.pieces[b].bytes);
+  });
+  return orders;
+}
+
+Status infeasible_budget(const PlanInput& in, uint64_t budget, int depth) {
+  size_t big = 0;
+  for (size_t i = 0; i < in.pieces.size(); ++i) {
+    if (aligned_piece_bytes(in.pieces[i].bytes) > aligned_piece_bytes(in.pieces[big].bytes)) big = i;
+  }
+  const uint64_t need = smallest_feasible_budget(in, depth);
+  const uint64_t slot = in.pieces.empty() ? 0 : aligned_piece_bytes(in.pieces[big].bytes);
+  const int d = std::max(depth, 0);
+  return make_error(ErrorCode::BudgetInfeasible, "plan", "model", in.model,
+                    "infeasible: needs at least " + format_size(need) + " because node '" +
+                        (in.pieces.empty() ? std::string("?") : in.pieces[big].label) + "' reads a " +
+                        format_size(slot) + " piece (x" + std::to_string(d + 1) + " ring slots for prefetch depth " +
+                        std::to_string(d) + ") on top of " + format_size(in.fixed_bytes) +
+                        " of activations, scratchpad and small constants " +
+                        expected_got(">= " + std::to_string(need) + " bytes", std::to_string(budget) + " bytes"));
+}
+
+Result<Plan> best_for_budget(const PlanInput& in, uint64_t budget, int forced_depth) {
+  const uint64_t total = total_piece_bytes(in);
+  if (budget == 0 || in.fixed_bytes + total <= budget) return all_resident_plan(in, budget);
+  if (budget < smallest_feasible_budget(in, forced_depth)) return infeasible_budget(in, budget, forced_depth);
+  const uint64_t room_all = budget - in.fixed_bytes;
+  const std::vector<std::vector<int>> orders = resident_orders(in);
+  const std::vector<uint64_t> slots = slot_candidates(in, room_all);
+  const size_t n = in.pieces.size();
+  bool have = false;
+  Plan best;
+  std::vector<bool> resident(n);
+  for (int depth = forced_depth < 0 ? 0 : forced_depth; depth <= (forced_depth < 0 ? kMaxDepth : forced_depth); ++depth) {
+    for (uint64_t slot : slots) {
+      const uint64_t ring = static_cast<uint64_t>(depth + 1) * slot;
+      if (ring > room_all) break;
+      const uint64_t room0 = room_all - ring;
+      // Pieces larger than the slot must stay resident.
+      uint64_t forced = 0;
+      std::vector<bool> must(n, false);
+      for (size_t i = 0; i < n; ++i) {
+        if (aligned_piece_bytes(in.pieces[i].bytes) > slot) {
+          must[i] = true;
+          forced += aligned_piece_bytes(in.pieces[i].bytes);
+        }
+      }
+      if (forced > room0) continue;
+      for (const std::vector<int>& order : orders) {
+        uint64_t room = room0 - forced;
+        resident = must;
+        for (int i : order) {
+          const uint64_t b = aligned_piece_bytes(in.pieces[i].bytes);
+          if (!resident[i] && b <= room) {
+            resident[i] = true;
+            room -= b;
+          }
+        }
+        Plan p = build(in, budget, depth, slot, resident);
+        if (p.all_resident) continue;  // cannot happen (total > room), but never claim it
+        if (!have || better(p, best)) {
+          best = std::move(p);
+          have = true;
+        }
+      }
+    }
+  }
+  if (!have) return infeasible_budget(in, budget, forced_depth);
+  return best;
+}
+
+}  // namespace
+
+std::vector<uint64_t> sweep_budgets(const PlanInput& in, int points, int depth) {
+  const uint64_t lo = smallest_feasible_budget(in, depth);
+  const uint64_t hi = in.fixed_bytes + total_piece_bytes(in);
+  std::vector<uint64_t> r;
+  points = std::max(points, 2);
+  for (int i = 0; i < points; ++i) {
+    double f = static_cast<double>(i) / (points - 1);
+    uint64_t b = static_cast<uint64_t>(std::exp(std::log(static_cast<double>(lo)) * (1 - f) +
+                                                std::log(static_cast<double>(hi)) * f));
+    b = std::clamp(b, lo, hi);
+    if (i == points - 1) b = hi;
+    if (r.empty() || b > r.back()) r.push_back(b);
+  }
+  return r;
+}
+
+std::vector<Plan> plan_sweep(const PlanInput& in, int points, int depth) {
+  std::vector<Plan> r;
+  for (uint64_t b : sweep_budgets(in, points, depth)) {
+    auto p = best_for_budget(in, b, depth);
+    if (p.ok()) r.push_back(std::move(p).value());
+  }
+  return r;
+}
+
+Result<Plan> plan_optimal(const PlanInput& in, const Requirement& req) {
+  if (req.prefetch_depth > 16) {
+    return make_error(ErrorCode::InvalidArgument, "plan", "model", in.model,
+                      "prefetch depth too large " + expected_got("0..16", std::to_string(req.prefetch_depth)));
+  }
+  const int given = (req.memory_budget_bytes > 0) + (req.latency_ms > 0) + (req.balance >= 0);
+  if (given > 1) {
+    return make_error(ErrorCode::InvalidArgument, "plan", "model", in.model,
+                      "give one requirement (expected one of --memory, --latency, --balance, got " +
+                          std::to_string(given) + ")");
+  }
+  if (req.balance > 1 || std::isnan(req.balance)) {
+    return make_error(ErrorCode::InvalidArgument, "plan", "model", in.model,
+                      "balance out of range " + expected_got("0..1", std::to_string(req.balance)));
+  }
+  if (req.latency_ms <= 0 && req.balance < 0) return best_for_budget(in, req.memory_budget_bytes, req.prefetch_depth);
+  // Latency and balance: search the sweep (a dense one: 64 budgets), then refine.
+  std::vector<Plan> curve = plan_sweep(in, 64, req.prefetch_depth);
+  if (curve.empty()) return infeasible_budget(in, 1, req.prefetch_depth);
+  const double t_mem = in_memory_ms(in);
+  const double m_mem = static_cast<double>(in.fixed_bytes + total_piece_bytes(in));
+  if (req.latency_ms > 0) {
+    const Plan* pick = nullptr;
+    for (const Plan& p : curve) {
+      if (p.predicted.latency_ms <= req.latency_ms && (!pick || p.predicted_peak_bytes < pick->predicted_peak_bytes)) {
+        pick = &p;
+      }
+    }
+    if (!pick) {
+      return make_error(ErrorCode::BudgetInfeasible, "plan", "model", in.model,
+                        "infeasible: no plan reaches the latency target; the fastest is everything resident " +
+                            expected_got("<= " + std::to_string(req.latency_ms) + " ms",
+                                         std::to_string(t_mem) + " ms at " + format_size(static_cast<uint64_t>(m_mem))));
+    }
+    // Refine between the previous sweep budget and the pick: bisect on the budget.
+    uint64_t hi = pick->predicted_peak_bytes, lo = smallest_feasible_budget(in, req.prefetch_depth);
+    for (const Plan& p : curve) if (p.budget_bytes < pick->budget_bytes) lo = std::max(lo, p.budget_bytes);
+    Plan best = *pick;
+    for (int it = 0; it < 20 && hi > lo + kPieceAlignment; ++it) {
+      const uint64_t mid = lo + (hi - lo) / 2;
+      auto p = best_for_budget(in, mid, req.prefetch_depth);
+      if (p.ok() && p->predicted.latency_ms <= req.latency_ms) {
+        hi = p->predicted_peak_bytes;
+        if (p->predicted_peak_bytes < best.predicted_peak_bytes) best = std::move(p).value();
+      } else {
+        lo = mid;
+      }
+    }
+    return best;
+  }
+  const double w = req.balance;
+  auto score = [&](const Plan& p) {
+    return w * (t_mem > 0 ? p.predicted.latency_ms / t_mem : 1.0) +
+           (1 - w) * (m_mem > 0 ? p.predicted_peak_bytes / m_mem : 1.0);
+  };
+  const Plan* pick = &curve.front();
+  for (const Plan& p : curve) if (score(p) < score(*pick) - 1e-12) pick = &p;
+  return *pick;
+}
+
+}  // namespace deepshark
