@@ -3,6 +3,7 @@
 
 #include "deepshark/deepshark.h"
 #include "import/onnx/onnx_importer.h"
+#include "import/tf/tf_importer.h"
 #include "pack/pack.h"
 #include "runtime/block_stream.h"
 #include "runtime/executor.h"
@@ -32,8 +33,9 @@ Result<Graph> load_model(const ModelSource& source) {
                       "--weights and --mean are for Caffe models (.prototxt)");
   }
   if (ext == ".onnx") return import_onnx(path);
+  if (ext == ".pb") return import_tf(path);
   return make_error(ErrorCode::InvalidArgument, "load", "model", path,
-                    "unknown model format " + expected_got(".onnx or .dsk", ext.empty() ? "no extension" : ext));
+                    "unknown model format " + expected_got(".onnx, .pb or .dsk", ext.empty() ? "no extension" : ext));
 }
 
 Result<Tensor> read_tensor_file(const std::string& path) {
