@@ -2,6 +2,7 @@
 #include <filesystem>
 
 #include "deepshark/deepshark.h"
+#include "import/caffe/caffe_importer.h"
 #include "import/onnx/onnx_importer.h"
 #include "import/tf/tf_importer.h"
 #include "pack/pack.h"
@@ -28,6 +29,7 @@ std::vector<TensorInfo> infos(const Graph& g, const std::vector<ValueId>& ids) {
 Result<Graph> load_model(const ModelSource& source) {
   const std::string& path = source.path;
   std::string ext = lower_extension(path);
+  if (ext == ".prototxt") return import_caffe(path, source.weights, source.mean);
   if (!source.weights.empty() || !source.mean.empty()) {
     return make_error(ErrorCode::InvalidArgument, "load", "model", path,
                       "--weights and --mean are for Caffe models (.prototxt)");
@@ -35,7 +37,7 @@ Result<Graph> load_model(const ModelSource& source) {
   if (ext == ".onnx") return import_onnx(path);
   if (ext == ".pb") return import_tf(path);
   return make_error(ErrorCode::InvalidArgument, "load", "model", path,
-                    "unknown model format " + expected_got(".onnx, .pb or .dsk", ext.empty() ? "no extension" : ext));
+                    "unknown model format " + expected_got(".onnx, .pb, .prototxt or .dsk", ext.empty() ? "no extension" : ext));
 }
 
 Result<Tensor> read_tensor_file(const std::string& path) {
