@@ -74,6 +74,14 @@ struct SessionOptions {
   uint64_t memory_budget_bytes = 0;
   int prefetch_depth = -1;
   bool direct_io = true;
+  // Instead of a budget: the least memory whose predicted latency is <= latency_target_ms, or the
+  // balance W in [0, 1] between latency and memory (docs/planner.md). profile_path: a device
+  // profile from `deepshark profile` (default: a quick built-in measurement). greedy_planner: the
+  // block stream's simple planner, for comparisons.
+  double latency_target_ms = 0;
+  double balance = -1;
+  std::string profile_path;
+  bool greedy_planner = false;
   // Called after each streamed block: (blocks done, blocks total).
   std::function<void(int, int)> progress;
 };
@@ -110,6 +118,20 @@ struct PlanSummary {
   int prefetch_depth = 0;
   int blocks = 0;
   std::string text;  // the plan's full text dump
+  double predicted_latency_ms = 0;
+  double t_star_ms = 0;
+  double predicted_eta = 0;
+  double replan_ms = 0;     // planning time of the last replan()
+  std::string cost_source;  // where the cost model came from
+};
+
+// A new requirement for Session::replan: one of a memory budget, a latency target (ms) or a
+// balance W in [0, 1]; prefetch_depth -1 lets the planner choose.
+struct PlanRequirement {
+  uint64_t memory_budget_bytes = 0;
+  double latency_ms = 0;
+  double balance = -1;
+  int prefetch_depth = -1;
 };
 
 class Session {
@@ -129,6 +151,10 @@ class Session {
   MemoryReport memory() const;
   const RunStats& last_run() const;
   PlanSummary plan() const;
+  // Block stream sessions: plans again between runs (milliseconds) and keeps the resident pieces
+  // that stay resident instead of re-reading them. InvalidArgument for in-memory sessions;
+  // BudgetInfeasible leaves the session as it was.
+  Status replan(const PlanRequirement& requirement);
   // Kernel chosen per node, in execution order.
   struct NodeKernel {
     std::string node, op, kernel;  // e.g. "conv1", "Conv", "dnnl:convolution(jit:avx512_core)"

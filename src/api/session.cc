@@ -66,6 +66,10 @@ Result<std::unique_ptr<Session>> Session::open(const std::string& model_path, co
     so.direct_io = options.direct_io;
     so.requirement.memory_budget_bytes = options.memory_budget_bytes;
     so.requirement.prefetch_depth = options.prefetch_depth;
+    so.requirement.latency_ms = options.latency_target_ms;
+    so.requirement.balance = options.balance;
+    so.profile_path = options.profile_path;
+    so.greedy_planner = options.greedy_planner;
     so.progress = options.progress;
     auto impl = std::make_unique<Impl>();
     DS_TRY(impl->stream, BlockStreamSession::open(model_path, so));
@@ -86,7 +90,7 @@ Result<std::unique_ptr<Session>> Session::open(const std::string& model_path, co
     impl->outputs = infos(g, g.outputs);
     return std::unique_ptr<Session>(new Session(std::move(impl)));
   }
-  if (options.memory_budget_bytes != 0) {
+  if (options.memory_budget_bytes != 0 || options.latency_target_ms > 0 || options.balance >= 0) {
     return make_error(ErrorCode::InvalidArgument, "open", "model", model_path,
                       "a memory budget needs a packed model: run 'deepshark pack' first");
   }
@@ -195,7 +199,25 @@ PlanSummary Session::plan() const {
   p.prefetch_depth = plan.prefetch_depth;
   p.blocks = static_cast<int>(plan.blocks.size());
   p.text = plan.to_string();
+  p.predicted_latency_ms = plan.predicted.latency_ms;
+  p.t_star_ms = plan.predicted.t_star_ms;
+  p.predicted_eta = plan.predicted.eta;
+  p.replan_ms = impl_->stream->last_replan_ms();
+  p.cost_source = impl_->stream->plan_input().cost_source;
   return p;
+}
+
+Status Session::replan(const PlanRequirement& r) {
+  if (!impl_->stream) {
+    return make_error(ErrorCode::InvalidArgument, "replan", "session", "in memory",
+                      "only sessions over a packed model (.dsk) have a plan");
+  }
+  Requirement req;
+  req.memory_budget_bytes = r.memory_budget_bytes;
+  req.latency_ms = r.latency_ms;
+  req.balance = r.balance;
+  req.prefetch_depth = r.prefetch_depth;
+  return impl_->stream->replan(req);
 }
 
 std::vector<Session::NodeKernel> Session::kernels() const {

@@ -168,6 +168,12 @@ std::string Plan::to_string() const {
     << resident.size() << " pieces, ring " << ring_slots << " x " << format_size(ring_slot_bytes) << ")\n";
   o << "      prefetch depth " << prefetch_depth << ", " << blocks.size() << " blocks, reads "
     << format_size(bytes_read_per_run) << " per run\n";
+  if (predicted.latency_ms > 0) {
+    char line[160];
+    std::snprintf(line, sizeof line, "      predicted (%s planner): latency %.3f ms, T* %.3f ms, eta %.3f\n", planner.c_str(),
+                  predicted.latency_ms, predicted.t_star_ms, predicted.eta);
+    o << line;
+  }
   for (size_t b = 0; b < blocks.size(); ++b) {
     o << "  block " << b << ": pieces";
     for (int p : blocks[b].pieces) o << " " << p;

@@ -7,7 +7,11 @@
 #include "io/direct_file.h"
 #include "io/loader.h"
 #include "runtime/executor.h"
+#include "plan/cost.h"
+#include "plan/device_profile.h"
+#include "plan/planner.h"
 #include "runtime/kernel_factory.h"
+#include "runtime/profile.h"
 
 namespace deepshark {
 
@@ -30,14 +34,20 @@ struct BlockStreamSession::Impl {
   std::vector<std::string> piece_labels;
   PlanInput plan_input;
   Plan plan;
-  std::vector<Buffer> resident;
+  std::vector<Buffer> resident;  // per piece: the resident copy (empty when streamed)
+  bool measured_node_ms = false;  // plan_input.node_ms came from a run, not FLOPs
+  std::vector<double> last_node_ms;
+  double replan_ms = 0;
   Buffer ring;
   std::vector<uint64_t> block_piece_offset;  // offset of each piece within its block's slot
   std::vector<std::vector<Ticket>> tickets;  // per block, reused across runs
   StreamReport report;
 
+  Status prepare(const std::string& dsk_path, Storage& st, const StreamOptions& opts);
   Status map_pieces();
   Status load_resident();
+  Result<Plan> make_plan(const Requirement& req) const;
+  Status apply_plan(Plan next);
   void bind_piece(int piece, const std::byte* base);
   Status submit_block(int b);
 };
@@ -112,8 +122,12 @@ void BlockStreamSession::Impl::bind_piece(int piece, const std::byte* base) {
 
 Status BlockStreamSession::Impl::load_resident() {
   const auto& pieces = file->pieces();
-  resident.clear();
+  resident.resize(pieces.size());
   for (int p : plan.resident) {
+    if (resident[p].data()) {
+      bind_piece(p, resident[p].data());
+      continue;
+    }
     const format::PieceEntry& e = pieces[p];
     DS_TRY(Buffer b, Buffer::allocate(allocator, aligned_piece_bytes(e.bytes), MemoryClass::Weights,
                                       "resident piece", false, kPieceAlignment));
@@ -130,7 +144,99 @@ Status BlockStreamSession::Impl::load_resident() {
       return s;
     }
     bind_piece(p, b.data());
-    resident.push_back(std::move(b));
+    resident[p] = std::move(b);
+  }
+  return Status::ok_status();
+}
+
+Result<Plan> BlockStreamSession::Impl::make_plan(const Requirement& req) const {
+  if (options.greedy_planner) return plan_greedy(plan_input, req);
+  return plan_optimal(plan_input, req);
+}
+
+// Frees what the next plan does not keep, then reads new resident pieces and sizes the ring.
+Status BlockStreamSession::Impl::apply_plan(Plan next) {
+  ring = Buffer();
+  std::vector<bool> keep(file->pieces().size(), false);
+  for (int p : next.resident) keep[p] = true;
+  resident.resize(file->pieces().size());
+  for (size_t p = 0; p < resident.size(); ++p) {
+    if (!keep[p]) resident[p] = Buffer();
+  }
+  plan = std::move(next);
+  allocator.set_limit(plan.budget_bytes);
+  DS_RETURN_IF_ERROR(load_resident());
+  if (!plan.blocks.empty()) {
+    DS_TRY(ring, Buffer::allocate(allocator, plan.ring_bytes, MemoryClass::IOBuffers, "weight ring", false,
+                                  kPieceAlignment));
+  }
+  block_piece_offset.assign(file->pieces().size(), 0);
+  tickets.assign(plan.blocks.size(), {});
+  for (size_t b = 0; b < plan.blocks.size(); ++b) {
+    uint64_t off = 0;
+    for (int p : plan.blocks[b].pieces) {
+      block_piece_offset[p] = off;
+      off += aligned_piece_bytes(file->pieces()[p].bytes);
+    }
+    tickets[b].reserve(plan.blocks[b].pieces.size());
+  }
+  return Status::ok_status();
+}
+
+Status BlockStreamSession::Impl::prepare(const std::string& dsk_path, Storage& st, const StreamOptions& opts) {
+  path = dsk_path;
+  options = opts;
+  if (options.threads < 1 || options.threads > 256) {
+    return make_error(ErrorCode::InvalidArgument, "open", "block stream", path,
+                      "bad thread count " + expected_got("1..256", std::to_string(options.threads)));
+  }
+  DS_TRY(format::DskFile f, format::DskFile::open(path));
+  file = std::make_unique<format::DskFile>(std::move(f));
+  const LayoutEnvironment env = layout_environment(options.threads);
+  if (options.use_dnnl) {
+    DS_RETURN_IF_ERROR(file->check_compatible(env.isa, env.dnnl_version, static_cast<uint32_t>(options.threads)));
+  }
+  if (st.size() < file->header().file_bytes) {
+    return make_error(ErrorCode::Corruption, "open", "block stream", path,
+                      "file is shorter than its header says " +
+                          expected_got(std::to_string(file->header().file_bytes) + " bytes",
+                                       std::to_string(st.size())));
+  }
+  storage = &st;
+  // Piece-backed weights are constants without data: kernels see weights, bytes come later.
+  Graph g = std::move(file->graph());
+  for (ValueId id : file->piece_backed()) {
+    Value& v = g.value(id);
+    v.constant = Tensor::shape_only(v.dtype, v.shape);
+  }
+  ExecutorOptions ex;
+  ex.threads = options.threads;
+  ex.use_dnnl = options.use_dnnl;
+  ex.profile_nodes = true;  // two clock reads per node: the measured times feed replan()
+  DS_TRY(executor, Executor::create(std::move(g), ex, allocator));
+  DS_RETURN_IF_ERROR(map_pieces());
+
+  // Plan: fixed memory is what the executor already holds.
+  plan_input.model = path;
+  plan_input.fixed_bytes = allocator.current_bytes();
+  const Graph& graph = executor->graph();
+  for (size_t p = 0; p < file->pieces().size(); ++p) {
+    const format::PieceEntry& e = file->pieces()[p];
+    plan_input.pieces.push_back(
+        {graph.nodes[e.node].name, e.bytes, static_cast<int>(e.node), node_flops(graph, graph.nodes[e.node])});
+  }
+  for (const Node& n : graph.nodes) plan_input.node_names.push_back(n.name);
+  plan_input.node_ms = estimate_node_ms(graph, options.threads);
+  if (!options.profile_path.empty()) {
+    DS_TRY(DeviceProfile prof, read_device_profile(options.profile_path));
+    DS_RETURN_IF_ERROR(apply_device_profile(prof, options.threads, &plan_input));
+    plan_input.cost_source = "profile " + options.profile_path +
+                             (prof.node_ms.empty() ? " (storage only; node times from FLOPs)" : "");
+    measured_node_ms = !prof.node_ms.empty();
+  } else {
+    DS_TRY(plan_input.io, quick_io_cost(*storage, file->header().file_bytes));
+    plan_input.cost_source = "built-in: a few direct reads of the model file, node times from FLOPs "
+                             "(give --profile for a measured device profile)";
   }
   return Status::ok_status();
 }
@@ -139,66 +245,12 @@ Result<std::unique_ptr<BlockStreamSession>> BlockStreamSession::open_with_storag
                                                                                   Storage& storage,
                                                                                   const StreamOptions& options) {
   auto m = std::make_unique<Impl>();
-  m->path = path;
-  m->options = options;
-  if (options.threads < 1 || options.threads > 256) {
-    return make_error(ErrorCode::InvalidArgument, "open", "block stream", path,
-                      "bad thread count " + expected_got("1..256", std::to_string(options.threads)));
-  }
-  DS_TRY(format::DskFile f, format::DskFile::open(path));
-  m->file = std::make_unique<format::DskFile>(std::move(f));
-  const LayoutEnvironment env = layout_environment(options.threads);
-  if (options.use_dnnl) {
-    DS_RETURN_IF_ERROR(m->file->check_compatible(env.isa, env.dnnl_version, static_cast<uint32_t>(options.threads)));
-  }
-  if (storage.size() < m->file->header().file_bytes) {
-    return make_error(ErrorCode::Corruption, "open", "block stream", path,
-                      "file is shorter than its header says " +
-                          expected_got(std::to_string(m->file->header().file_bytes) + " bytes",
-                                       std::to_string(storage.size())));
-  }
-  m->storage = &storage;
-  // Piece-backed weights are constants without data: kernels see weights, bytes come later.
-  Graph g = std::move(m->file->graph());
-  for (ValueId id : m->file->piece_backed()) {
-    Value& v = g.value(id);
-    v.constant = Tensor::shape_only(v.dtype, v.shape);
-  }
-  ExecutorOptions ex;
-  ex.threads = options.threads;
-  ex.use_dnnl = options.use_dnnl;
-  DS_TRY(m->executor, Executor::create(std::move(g), ex, m->allocator));
-  DS_RETURN_IF_ERROR(m->map_pieces());
-
-  // Plan: fixed memory is what the executor already holds.
-  m->plan_input.model = path;
-  m->plan_input.fixed_bytes = m->allocator.current_bytes();
-  const Graph& graph = m->executor->graph();
-  for (size_t p = 0; p < m->file->pieces().size(); ++p) {
-    const format::PieceEntry& e = m->file->pieces()[p];
-    m->plan_input.pieces.push_back(
-        {graph.nodes[e.node].name, e.bytes, static_cast<int>(e.node), node_flops(graph, graph.nodes[e.node])});
-  }
-  DS_TRY(m->plan, plan_greedy(m->plan_input, options.requirement));
-  if (options.requirement.memory_budget_bytes) m->allocator.set_limit(options.requirement.memory_budget_bytes);
+  DS_RETURN_IF_ERROR(m->prepare(path, storage, options));
+  DS_TRY(Plan first, m->make_plan(options.requirement));
 
   uint32_t capacity = static_cast<uint32_t>(m->file->pieces().size() + 1);
   DS_TRY(m->loader, Loader::create(*m->storage, capacity));
-  DS_RETURN_IF_ERROR(m->load_resident());
-  if (!m->plan.blocks.empty()) {
-    DS_TRY(m->ring, Buffer::allocate(m->allocator, m->plan.ring_bytes, MemoryClass::IOBuffers, "weight ring",
-                                     false, kPieceAlignment));
-  }
-  m->block_piece_offset.assign(m->file->pieces().size(), 0);
-  m->tickets.assign(m->plan.blocks.size(), {});
-  for (size_t b = 0; b < m->plan.blocks.size(); ++b) {
-    uint64_t off = 0;
-    for (int p : m->plan.blocks[b].pieces) {
-      m->block_piece_offset[p] = off;
-      off += aligned_piece_bytes(m->file->pieces()[p].bytes);
-    }
-    m->tickets[b].reserve(m->plan.blocks[b].pieces.size());
-  }
+  DS_RETURN_IF_ERROR(m->apply_plan(std::move(first)));
   return std::unique_ptr<BlockStreamSession>(new BlockStreamSession(std::move(m)));
 }
 
@@ -274,7 +326,41 @@ Result<std::vector<Tensor>> BlockStreamSession::run(std::span<const TensorView> 
   m.report.eta = m.report.wall_ms > 0 ? std::max(m.report.read_ms, compute_ms) / m.report.wall_ms : 0;
   m.report.peak_managed_bytes = m.allocator.peak_bytes();
   m.report.blocks = nb;
+  m.last_node_ms = m.executor->node_times_ms();
   return outs;
+}
+
+Status BlockStreamSession::replan(const Requirement& requirement) {
+  Impl& m = *impl_;
+  const auto t0 = Clock::now();
+  if (!m.last_node_ms.empty() && m.last_node_ms.size() == m.plan_input.node_ms.size() && !m.measured_node_ms) {
+    m.plan_input.node_ms = m.last_node_ms;
+    m.measured_node_ms = true;
+    m.plan_input.cost_source += "; node times measured in a run";
+  }
+  DS_TRY(Plan next, m.make_plan(requirement));
+  m.replan_ms = ms_since(t0);
+  Plan previous = m.plan;
+  m.allocator.reset_peak();
+  Status s = m.apply_plan(std::move(next));
+  if (!s.ok()) {
+    m.loader->cancel_all();
+    Status back = m.apply_plan(std::move(previous));
+    if (!back.ok()) return s.with_context("failed to restore the previous plan: " + back.message());
+  }
+  return s;
+}
+
+double BlockStreamSession::last_replan_ms() const { return impl_->replan_ms; }
+const std::vector<double>& BlockStreamSession::node_times_ms() const { return impl_->last_node_ms; }
+
+Result<PlanInput> BlockStreamSession::plan_input_of(const std::string& dsk_path, const StreamOptions& options) {
+  DirectFile::Options o;
+  o.direct = options.direct_io;
+  DS_TRY(std::unique_ptr<DirectFile> f, DirectFile::open(dsk_path, o));
+  Impl m;
+  DS_RETURN_IF_ERROR(m.prepare(dsk_path, *f, options));
+  return m.plan_input;
 }
 
 const Graph& BlockStreamSession::graph() const { return impl_->executor->graph(); }

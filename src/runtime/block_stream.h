@@ -9,6 +9,12 @@
 //   DS_TRY(auto s, ds::BlockStreamSession::open("vgg16.dsk", opt));   // BudgetInfeasible names the node
 //   DS_TRY(std::vector<ds::Tensor> out, s->run(inputs));            // graph input order
 //   s->last_report();   // bytes read, read / compute / stall time, peak managed memory, eta
+//   DS_RETURN_IF_ERROR(s->replan({.memory_budget_bytes = 128 << 20}));  // keeps resident pieces
+//
+// Plans come from the optimising planner (plan/planner.h) with a cost model from a device profile
+// (StreamOptions::profile_path) or a quick built-in measurement: a few direct reads of the model
+// file itself and FLOP-based node times; after a run, the measured node times replace the FLOP
+// estimate for the next replan().
 #pragma once
 
 #include <functional>
@@ -32,6 +38,8 @@ struct StreamOptions {
   bool use_dnnl = true;
   bool direct_io = true;  // O_DIRECT (falls back to buffered where the file system refuses it)
   Requirement requirement;
+  std::string profile_path;     // device profile JSON (deepshark profile); "" = built-in
+  bool greedy_planner = false;  // the block stream's greedy planner (for comparisons)
   // Called after each block of a run: (blocks done, blocks total).
   std::function<void(int, int)> progress;
 };
@@ -58,9 +66,23 @@ class BlockStreamSession {
                                                                        Storage& storage,
                                                                        const StreamOptions& options);
 
+  // What the planner sees for this model (pieces, fixed memory, cost model) without reading any
+  // weights: the file's tables are read and kernels built, nothing more.
+  static Result<PlanInput> plan_input_of(const std::string& dsk_path, const StreamOptions& options);
+
   // Inputs in Graph::inputs order. A failed run (I/O error, checksum mismatch) leaves the session
   // ready for the next run.
   Result<std::vector<Tensor>> run(std::span<const TensorView> inputs);
+
+  // Plans again for a new requirement and rearranges memory between runs: resident pieces that stay
+  // resident are kept (not re-read), the ones no longer resident are freed, new ones are read, and
+  // the ring is re-sized. The managed-memory peak restarts from the current bytes. On an error
+  // (infeasible requirement) nothing changes; if reading a new resident piece fails, the previous
+  // plan is restored.
+  Status replan(const Requirement& requirement);
+  double last_replan_ms() const;  // time spent planning in the last replan() (not reading)
+  // Per-node compute times of the last run (ms, execution order).
+  const std::vector<double>& node_times_ms() const;
 
   const Graph& graph() const;
   const Plan& plan() const;

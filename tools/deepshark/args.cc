@@ -17,6 +17,8 @@ usage:
   deepshark run MODEL [options]       run a model and write its outputs as .npy files
   deepshark pack MODEL -o OUT.dsk      pack a model into a block stream file for budgeted runs
   deepshark inspect MODEL [options]   show nodes, weights, FLOPs, activation peak, inputs, outputs
+  deepshark plan MODEL.dsk REQUIREMENT  the planned plan: predicted peak, latency, eta, blocks
+  deepshark profile -o PROFILE.json   measure storage (and a model's node times) for the planner
   deepshark help                      this text
 
 MODEL is an ONNX file (.onnx), a Caffe model (.prototxt with --weights NET.caffemodel) or a
@@ -45,6 +47,25 @@ run options:
                          the planner's choice)
   --no-direct-io         read pieces through the page cache instead of O_DIRECT
   --plan                 print the plan (resident pieces, blocks, ring, predicted peak)
+  --latency T            instead of --memory: the least memory whose predicted latency is <= T ms
+  --balance W            instead of --memory: W in [0,1] weighs latency against memory
+                         (minimises W*latency/in_memory_latency + (1-W)*memory/in_memory_memory)
+  --profile FILE.json    the device profile for the planner (see profile); without it a quick
+                         built-in measurement is used. (--profile without a .json file: print
+                         time per op type, see above)
+
+plan options (MODEL.dsk and one of --memory SIZE, --latency T, --balance W, or --sweep):
+  --profile FILE.json    device profile (default: built-in measurement plus one timed run)
+  --threads N            compute threads (as for run)
+  --json                 machine-readable plan
+  --sweep                the memory-latency curve over budgets from the smallest to the whole model
+  --svg FILE             with --sweep: plot the curve as SVG
+  --timeline FILE        draw the plan's reads and computes per block over time as SVG
+
+profile options:
+  -o FILE                the profile to write (JSON, required)
+  --dir PATH             measure the storage holding PATH (default .)
+  --model MODEL.dsk      also measure every node's compute time at --threads N
 
 pack options:
   -o, --output FILE      the .dsk file to write (required)
@@ -107,7 +128,8 @@ int parse_args(int argc, char** argv, Args* a) {
   if (argc < 2) return usage_error("no command given");
   a->command = argv[1];
   if (a->command == "help" || a->command == "--help" || a->command == "-h") return 0;
-  if (a->command != "run" && a->command != "inspect" && a->command != "pack") {
+  if (a->command != "run" && a->command != "inspect" && a->command != "pack" && a->command != "plan" &&
+      a->command != "profile") {
     return usage_error("unknown command '" + a->command + "'");
   }
   for (int i = 2; i < argc; ++i) {
@@ -165,7 +187,32 @@ int parse_args(int argc, char** argv, Args* a) {
     } else if (arg == "--plan") {
       a->plan = true;
     } else if (arg == "--profile") {
-      a->profile = true;
+      // --profile FILE.json: a device profile (plan, run); bare --profile: run's op-type timing.
+      if (i + 1 < argc && std::string(argv[i + 1]).size() > 5 &&
+          std::string(argv[i + 1]).rfind(".json") == std::string(argv[i + 1]).size() - 5) {
+        a->profile_path = argv[++i];
+      } else if (a->command == "plan") {
+        return usage_error("--profile needs a FILE.json");
+      } else {
+        a->profile = true;
+      }
+    } else if (arg == "--latency" || arg == "--balance") {
+      if (!value(&v)) return usage_error(arg + " needs a number");
+      char* end = nullptr;
+      double d = std::strtod(v.c_str(), &end);
+      if (end == v.c_str() || *end != '\0' || !(d >= 0) || (arg == "--balance" ? d > 1 : !(d > 0 && d < 1e9))) {
+        return usage_error(arg + (arg == "--balance" ? " wants a number from 0 to 1" : " wants milliseconds > 0") +
+                           ", got '" + v + "'");
+      }
+      (arg == "--latency" ? a->latency_ms : a->balance) = d;
+    } else if (arg == "--planner") {
+      if (!value(&v) || (v != "greedy" && v != "optimal")) return usage_error("--planner wants greedy or optimal");
+      a->greedy_planner = v == "greedy";
+    } else if (arg == "--sweep") {
+      a->sweep = true;
+    } else if (arg == "--svg" || arg == "--timeline" || arg == "--dir" || arg == "--model") {
+      std::string* dst = arg == "--svg" ? &a->svg : arg == "--timeline" ? &a->timeline : arg == "--dir" ? &a->dir : &a->profile_model;
+      if (!value(dst)) return usage_error(arg + " needs a path");
     } else if (arg == "--kernels") {
       a->kernels = true;
     } else if (arg == "--reference") {
@@ -180,7 +227,14 @@ int parse_args(int argc, char** argv, Args* a) {
       return usage_error("unexpected argument '" + arg + "'");
     }
   }
-  if (a->model.empty()) return usage_error(a->command + " needs a MODEL");
+  if (a->model.empty() && a->command != "profile") return usage_error(a->command + " needs a MODEL");
+  if (a->command == "profile" && a->output.empty()) return usage_error("profile needs -o PROFILE.json");
+  if ((a->memory > 0) + (a->latency_ms > 0) + (a->balance >= 0) > 1) {
+    return usage_error("give one of --memory, --latency, --balance");
+  }
+  if (a->command == "plan" && !a->sweep && a->memory == 0 && a->latency_ms == 0 && a->balance < 0) {
+    return usage_error("plan needs --memory SIZE, --latency T, --balance W or --sweep");
+  }
   if (a->command == "pack" && a->output.empty()) return usage_error("pack needs -o OUT.dsk");
   return 0;
 }

@@ -37,6 +37,16 @@ struct Args {
   int prefetch = -1;
   std::string output;
   uint64_t slice_limit = uint64_t{8} << 20;
+  // plan / profile / run requirements (issue 4).
+  double latency_ms = 0;       // --latency T (ms)
+  double balance = -1;         // --balance W
+  std::string profile_path;    // --profile FILE.json (plan, run)
+  bool greedy_planner = false; // --planner greedy (hidden)
+  bool sweep = false;          // plan --sweep
+  std::string svg;             // plan --svg FILE
+  std::string timeline;        // plan --timeline FILE
+  std::string dir = ".";       // profile --dir PATH
+  std::string profile_model;   // profile --model MODEL.dsk
 };
 
 // Parses argv into *a; returns 0, or the exit code after printing the error (2 = bad command line).
@@ -52,5 +62,7 @@ bool stderr_is_terminal();
 int cmd_run(const Args& a);
 int cmd_pack(const Args& a);
 int cmd_inspect(const Args& a);
+int cmd_plan(const Args& a);
+int cmd_profile(const Args& a);
 
 }  // namespace deepshark::cli

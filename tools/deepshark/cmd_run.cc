@@ -35,6 +35,10 @@ int cmd_run(const Args& a) {
   opt.memory_budget_bytes = a.memory;
   opt.prefetch_depth = a.prefetch;
   opt.direct_io = a.direct_io;
+  opt.latency_target_ms = a.latency_ms;
+  opt.balance = a.balance;
+  opt.profile_path = a.profile_path;
+  opt.greedy_planner = a.greedy_planner;
   const auto run_start = std::make_shared<std::chrono::steady_clock::time_point>();
   if (stderr_is_terminal()) {
     opt.progress = [run_start](int done, int total) {

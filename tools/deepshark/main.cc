@@ -19,5 +19,7 @@ int main(int argc, char** argv) {
   }
   if (a.command == "inspect") return cmd_inspect(a);
   if (a.command == "pack") return cmd_pack(a);
+  if (a.command == "plan") return cmd_plan(a);
+  if (a.command == "profile") return cmd_profile(a);
   return cmd_run(a);
 }

@@ -1,0 +1,193 @@
+#include "runtime/profile.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <random>
+
+#include "base/memory.h"
+#include "base/tensor.h"
+#include "graph/flops.h"
+#include "io/direct_file.h"
+#include "io/loader.h"
+#include "runtime/block_stream.h"
+
+namespace deepshark {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+struct AlignedMemory {
+  explicit AlignedMemory(uint64_t bytes) {
+    if (posix_memalign(&p, kDirectIOAlignment, std::max<uint64_t>(bytes, kDirectIOAlignment)) != 0) p = nullptr;
+    else std::memset(p, 0x5a, bytes);
+  }
+  ~AlignedMemory() { std::free(p); }
+  std::byte* data() { return static_cast<std::byte*>(p); }
+  void* p = nullptr;
+};
+
+double hash_ms_per_byte(std::byte* data, uint64_t bytes) {
+  std::vector<double> t;
+  volatile uint64_t sink = 0;
+  for (int i = 0; i < 3; ++i) {
+    auto t0 = Clock::now();
+    sink = sink + checksum_xxh3(data, bytes);
+    t.push_back(ms_since(t0));
+  }
+  return median(t) / static_cast<double>(bytes);
+}
+}  // namespace
+
+std::vector<double> estimate_node_ms(const Graph& g, int threads) {
+  std::vector<double> r;
+  for (const Node& n : g.nodes) r.push_back(node_flops(g, n) / (1e7 * std::max(threads, 1)) + 0.002);
+  return r;
+}
+
+Result<IoCost> quick_io_cost(Storage& storage, uint64_t file_bytes) {
+  file_bytes = std::min(file_bytes, storage.size());
+  const uint64_t align = std::max<uint64_t>(storage.alignment(), kDirectIOAlignment);
+  const uint64_t cap = std::min<uint64_t>(uint64_t{4} << 20, align_down(file_bytes, align));
+  if (cap < align) return IoCost{};
+  AlignedMemory buf(cap);
+  if (!buf.data()) return make_error(ErrorCode::OutOfMemory, "measure", "storage", storage.name(), "no buffer");
+  std::vector<ReadSample> samples;
+  for (uint64_t size : {uint64_t{64} << 10, uint64_t{1} << 20, uint64_t{4} << 20}) {
+    size = std::min(size, cap);
+    std::vector<double> t;
+    for (int i = 0; i < 2; ++i) {
+      const uint64_t off = align_down((file_bytes - size) / 2 * i, align);
+      auto t0 = Clock::now();
+      DS_RETURN_IF_ERROR(storage.read(off, size, buf.data()));
+      t.push_back(ms_since(t0));
+    }
+    samples.push_back({size, 1, median(t), 0});
+    if (size == cap) break;
+  }
+  return fit_io_cost(samples, hash_ms_per_byte(buf.data(), cap));
+}
+
+Result<DeviceProfile> profile_storage(const StorageProfileOptions& o) {
+  DeviceProfile prof;
+  prof.dir = o.dir;
+  const std::string path = o.dir + "/.deepshark-profile-" + std::to_string(getpid()) + ".tmp";
+  const uint64_t max_req = *std::max_element(o.request_sizes.begin(), o.request_sizes.end());
+  const uint64_t bytes = std::max(align_up(o.file_bytes, uint64_t{1} << 20), max_req);
+  {
+    AlignedMemory chunk(uint64_t{1} << 20);
+    std::mt19937_64 rng(7);
+    uint64_t* w = reinterpret_cast<uint64_t*>(chunk.data());
+    std::ofstream f(path, std::ios::binary);
+    for (uint64_t done = 0; f && done < bytes; done += uint64_t{1} << 20) {
+      for (size_t i = 0; i < (1u << 20) / 8; ++i) w[i] = rng();
+      f.write(reinterpret_cast<const char*>(chunk.data()), 1 << 20);
+    }
+    f.flush();
+    if (!f) {
+      std::filesystem::remove(path);
+      return make_error(ErrorCode::IOError, "write", "folder", o.dir, "cannot write a temporary file " + path);
+    }
+  }
+  {
+    // Push the file out of the page cache so that buffered fallbacks are measured honestly too.
+    int fd = ::open(path.c_str(), O_RDONLY);
+    if (fd >= 0) {
+      ::fdatasync(fd);
+      ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+      ::close(fd);
+    }
+  }
+  auto file = DirectFile::open(path);
+  if (!file.ok()) {
+    std::filesystem::remove(path);
+    return file.status();
+  }
+  prof.direct_io = (*file)->is_direct();
+  AlignedMemory buf(max_req);
+  std::mt19937_64 rng(11);
+  Status st = Status::ok_status();
+  for (uint64_t size : o.request_sizes) {
+    std::vector<double> t;
+    for (int i = 0; i < o.repeats && st.ok(); ++i) {
+      const uint64_t off = align_down(rng() % (bytes - size + 1), kDirectIOAlignment);
+      auto t0 = Clock::now();
+      st = (*file)->read(off, size, buf.data());
+      t.push_back(ms_since(t0));
+    }
+    if (!st.ok()) break;
+    const double ms = median(t);
+    prof.reads.push_back({size, 1, ms, ms > 0 ? size / 1e3 / ms : 0});
+  }
+  prof.hash_ms_per_byte = hash_ms_per_byte(buf.data(), max_req);
+  file->reset();
+  std::filesystem::remove(path);
+  DS_RETURN_IF_ERROR(st);
+  prof.io = fit_io_cost(prof.reads, prof.hash_ms_per_byte);
+  return prof;
+}
+
+Status profile_model_compute(const std::string& dsk_path, int threads, int runs, DeviceProfile* prof) {
+  StreamOptions so;
+  so.threads = threads;
+  // All weights resident when they fit in half of the available memory, else streamed under it.
+  uint64_t avail = 0;
+  {
+    std::ifstream f("/proc/meminfo");
+    std::string key;
+    uint64_t kb = 0;
+    std::string unit;
+    while (f >> key >> kb >> unit) {
+      if (key == "MemAvailable:") avail = kb * 1024;
+    }
+  }
+  DS_TRY(std::unique_ptr<BlockStreamSession> s, BlockStreamSession::open(dsk_path, so));
+  if (avail > 0 && s->weight_bytes() + s->plan().fixed_bytes > avail / 2) {
+    Requirement r;
+    r.memory_budget_bytes = avail / 2;
+    DS_RETURN_IF_ERROR(s->replan(r));
+  }
+  const Graph& g = s->graph();
+  std::vector<Tensor> inputs;
+  std::vector<TensorView> views;
+  for (ValueId id : g.inputs) {
+    const Value& v = g.value(id);
+    DS_TRY(Tensor t, Tensor::create(v.dtype, v.shape));
+    if (v.dtype == DType::F32) {
+      std::mt19937 rng(42);
+      std::uniform_real_distribution<float> d(0.f, 1.f);
+      for (int64_t k = 0; k < t.numel(); ++k) t.data<float>()[k] = d(rng);
+    }
+    inputs.push_back(std::move(t));
+  }
+  for (Tensor& t : inputs) views.push_back(t.view());
+  std::vector<std::vector<double>> times(g.nodes.size());
+  DS_TRY(auto warm, s->run(views));  // warm-up
+  for (int r = 0; r < std::max(runs, 1); ++r) {
+    DS_TRY(auto out, s->run(views));
+    const std::vector<double>& t = s->node_times_ms();
+    for (size_t i = 0; i < t.size() && i < times.size(); ++i) times[i].push_back(t[i]);
+  }
+  prof->model = dsk_path;
+  prof->threads = threads;
+  prof->runs = std::max(runs, 1);
+  prof->node_ms.clear();
+  for (size_t i = 0; i < g.nodes.size(); ++i) prof->node_ms.emplace_back(g.nodes[i].name, median(times[i]));
+  return Status::ok_status();
+}
+
+}  // namespace deepshark

@@ -1,0 +1,49 @@
+// Device profiling for the planner's cost model (plan/device_profile.h holds the JSON form):
+// direct-I/O read time per request size on the storage holding a folder, checksum speed, and the
+// compute time of every node of a packed model. Also the quick built-in measurement a session uses
+// when it has no profile.
+//
+//   ds::StorageProfileOptions so;  so.dir = "/data";
+//   DS_TRY(ds::DeviceProfile prof, ds::profile_storage(so));           // writes and reads a temp file
+//   DS_RETURN_IF_ERROR(ds::profile_model_compute("vgg16.dsk", 2, 5, &prof));   // per-node medians
+//   ds::IoCost quick = ds::quick_io_cost(file, file_bytes).value();      // a few reads of the file
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "graph/graph.h"
+#include "plan/device_profile.h"
+
+namespace deepshark {
+
+class Storage;
+
+struct StorageProfileOptions {
+  std::string dir = ".";
+  uint64_t file_bytes = uint64_t{256} << 20;  // the temporary file written and read
+  std::vector<uint64_t> request_sizes = {64 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20};
+  int repeats = 5;
+};
+
+// Writes a temporary file in options.dir (removed afterwards), reads it with O_DIRECT at each
+// request size (queue depth 1, random aligned offsets, median of `repeats`) and times XXH3 over
+// 64 MiB; fits IoCost. IOError naming the folder when it cannot write there.
+Result<DeviceProfile> profile_storage(const StorageProfileOptions& options);
+
+// Runs the packed model `runs` times at `threads` (all weights resident when they fit in half the
+// available memory, else streamed under that) with random inputs and stores each node's median
+// time in profile->node_ms (and model, threads, runs).
+Status profile_model_compute(const std::string& dsk_path, int threads, int runs, DeviceProfile* profile);
+
+// A quick built-in I/O cost: two reads each at a few request sizes from the start of `storage`
+// (at most file_bytes), fitted, plus the checksum cost. Uses a temporary buffer of <= 4 MiB.
+Result<IoCost> quick_io_cost(Storage& storage, uint64_t file_bytes);
+
+// FLOP-based node times: flops / (1e7 * threads) ms + 2 us per node (a nominal 10 GFLOP/s per
+// thread; replaced by measured times after a run).
+std::vector<double> estimate_node_ms(const Graph& graph, int threads);
+
+}  // namespace deepshark
