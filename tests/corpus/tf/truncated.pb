@@ -1,0 +1,10 @@
+
+2
+xPlaceholder*
+shape
+:*
+dtype0
+R
+wConst*
+dtype0*9
+val
