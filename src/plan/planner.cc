@@ -16,7 +16,7 @@ uint64_t total_piece_bytes(const PlanInput& in) {
 
 namespace {
 
-constexpr int kMaxDepth = 3;
+constexpr int kMaxDepth = 7;  // more slots of a smaller size read further ahead
 
 Plan all_resident_plan(const PlanInput& in, uint64_t budget) {
   Plan plan;
@@ -111,12 +111,14 @@ std::vector<uint64_t> slot_candidates(const PlanInput& in, uint64_t room) {
 
 // Orders in which pieces are made resident while room lasts: (0) hardest to hide first: load time
 // per compute time of the node that reads it; (1) most bytes per FLOP; (2) execution order (an
-// exposed first read costs most); (3) largest first.
+// exposed first read costs most); (3) largest first; (4) reverse execution order (nothing after
+// the last pieces hides their reads).
 std::vector<std::vector<int>> resident_orders(const PlanInput& in) {
   const size_t n = in.pieces.size();
   std::vector<int> base(n);
   std::iota(base.begin(), base.end(), 0);
-  std::vector<std::vector<int>> orders(4, base);
+  std::vector<std::vector<int>> orders(5, base);
+  std::reverse(orders[4].begin(), orders[4].end());
   auto hide = [&](int i) {
     const double l = in.io.load_ms(aligned_piece_bytes(in.pieces[i].bytes));
     const int node = in.pieces[i].node;
@@ -195,6 +197,15 @@ Result<Plan> best_for_budget(const PlanInput& in, uint64_t budget, int forced_de
         }
       }
     }
+  }
+  // The block stream's greedy plan is a candidate too: the optimiser never predicts worse.
+  Requirement greedy_req;
+  greedy_req.memory_budget_bytes = budget;
+  greedy_req.prefetch_depth = forced_depth;
+  if (auto g = plan_greedy(in, greedy_req); g.ok() && !g->all_resident && (!have || better(*g, best))) {
+    best = std::move(g).value();
+    best.planner = "optimal";
+    have = true;
   }
   if (!have) return infeasible_budget(in, budget, forced_depth);
   return best;

@@ -55,7 +55,7 @@ double hash_ms_per_byte(std::byte* data, uint64_t bytes) {
 
 std::vector<double> estimate_node_ms(const Graph& g, int threads) {
   std::vector<double> r;
-  for (const Node& n : g.nodes) r.push_back(node_flops(g, n) / (1e7 * std::max(threads, 1)) + 0.002);
+  for (const Node& n : g.nodes) r.push_back(node_flops(g, n) / (5e7 * std::max(threads, 1)) + 0.002);
   return r;
 }
 

@@ -42,7 +42,7 @@ Status profile_model_compute(const std::string& dsk_path, int threads, int runs,
 // (at most file_bytes), fitted, plus the checksum cost. Uses a temporary buffer of <= 4 MiB.
 Result<IoCost> quick_io_cost(Storage& storage, uint64_t file_bytes);
 
-// FLOP-based node times: flops / (1e7 * threads) ms + 2 us per node (a nominal 10 GFLOP/s per
+// FLOP-based node times: flops / (5e7 * threads) ms + 2 us per node (a nominal 50 GFLOP/s per
 // thread; replaced by measured times after a run).
 std::vector<double> estimate_node_ms(const Graph& graph, int threads);
 

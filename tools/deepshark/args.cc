@@ -210,8 +210,12 @@ int parse_args(int argc, char** argv, Args* a) {
       a->greedy_planner = v == "greedy";
     } else if (arg == "--sweep") {
       a->sweep = true;
-    } else if (arg == "--svg" || arg == "--timeline" || arg == "--dir" || arg == "--model") {
-      std::string* dst = arg == "--svg" ? &a->svg : arg == "--timeline" ? &a->timeline : arg == "--dir" ? &a->dir : &a->profile_model;
+    } else if (arg == "--svg" || arg == "--timeline" || arg == "--dir" || arg == "--model" || arg == "--dump-input") {
+      std::string* dst = arg == "--svg"        ? &a->svg
+                         : arg == "--timeline" ? &a->timeline
+                         : arg == "--dir"      ? &a->dir
+                         : arg == "--model"    ? &a->profile_model
+                                               : &a->dump_input;
       if (!value(dst)) return usage_error(arg + " needs a path");
     } else if (arg == "--kernels") {
       a->kernels = true;
@@ -232,7 +236,7 @@ int parse_args(int argc, char** argv, Args* a) {
   if ((a->memory > 0) + (a->latency_ms > 0) + (a->balance >= 0) > 1) {
     return usage_error("give one of --memory, --latency, --balance");
   }
-  if (a->command == "plan" && !a->sweep && a->memory == 0 && a->latency_ms == 0 && a->balance < 0) {
+  if (a->command == "plan" && !a->sweep && a->dump_input.empty() && a->memory == 0 && a->latency_ms == 0 && a->balance < 0) {
     return usage_error("plan needs --memory SIZE, --latency T, --balance W or --sweep");
   }
   if (a->command == "pack" && a->output.empty()) return usage_error("pack needs -o OUT.dsk");

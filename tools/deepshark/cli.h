@@ -47,6 +47,7 @@ struct Args {
   std::string timeline;        // plan --timeline FILE
   std::string dir = ".";       // profile --dir PATH
   std::string profile_model;   // profile --model MODEL.dsk
+  std::string dump_input;      // plan --dump-input FILE (hidden: the planner's input as text)
 };
 
 // Parses argv into *a; returns 0, or the exit code after printing the error (2 = bad command line).

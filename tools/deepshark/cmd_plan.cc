@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "plan/cost.h"
 #include "plan/device_profile.h"
+#include "plan/plan_input_io.h"
 #include "plan/plan_report.h"
 #include "plan/planner.h"
 #include "runtime/block_stream.h"
@@ -25,6 +26,11 @@ int cmd_plan(const Args& a) {
   so.profile_path = a.profile_path;
   auto in = BlockStreamSession::plan_input_of(a.model, so);
   if (!in.ok()) return fail(in.status());
+  if (!a.dump_input.empty()) {  // before any calibration run: node times are the profile's or FLOP-based
+    Status s = write_text(a.dump_input, plan_input_to_text(*in));
+    if (!s.ok()) return fail(s);
+    if (!a.sweep && a.memory == 0 && a.latency_ms == 0 && a.balance < 0) return 0;
+  }
   if (a.profile_path.empty()) {
     // Built-in: calibrate node times by one timed run (plus a warm-up).
     DeviceProfile timed;
@@ -48,6 +54,7 @@ int cmd_plan(const Args& a) {
     plan = a.greedy_planner ? plan_greedy(*in, req) : plan_optimal(*in, req);
     if (!plan.ok()) return fail(plan.status());
   }
+  if (!has_req && !a.sweep) return 0;
   if (a.sweep) {
     std::vector<Plan> curve = plan_sweep(*in, 24, a.prefetch);
     std::vector<const Plan*> chosen;
