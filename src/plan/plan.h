@@ -73,6 +73,7 @@ struct Block {
   int end_piece = 0;    // one past the last
   uint64_t bytes = 0;   // sum of aligned piece sizes
   std::vector<int> pieces;  // the streamed pieces of this block, in order
+  bool operator==(const Block&) const = default;
 };
 
 struct Plan {

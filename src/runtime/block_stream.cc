@@ -47,7 +47,8 @@ struct BlockStreamSession::Impl {
   Status map_pieces();
   Status load_resident();
   Result<Plan> make_plan(const Requirement& req) const;
-  Status apply_plan(Plan next);
+  // reset_peak: restart the managed-memory peak once the old plan's memory is released (replan).
+  Status apply_plan(Plan next, bool reset_peak = false);
   void bind_piece(int piece, const std::byte* base);
   Status submit_block(int b);
 };
@@ -155,7 +156,7 @@ Result<Plan> BlockStreamSession::Impl::make_plan(const Requirement& req) const {
 }
 
 // Frees what the next plan does not keep, then reads new resident pieces and sizes the ring.
-Status BlockStreamSession::Impl::apply_plan(Plan next) {
+Status BlockStreamSession::Impl::apply_plan(Plan next, bool reset_peak) {
   ring = Buffer();
   std::vector<bool> keep(file->pieces().size(), false);
   for (int p : next.resident) keep[p] = true;
@@ -163,6 +164,7 @@ Status BlockStreamSession::Impl::apply_plan(Plan next) {
   for (size_t p = 0; p < resident.size(); ++p) {
     if (!keep[p]) resident[p] = Buffer();
   }
+  if (reset_peak) allocator.reset_peak();
   plan = std::move(next);
   allocator.set_limit(plan.budget_bytes);
   DS_RETURN_IF_ERROR(load_resident());
@@ -341,8 +343,7 @@ Status BlockStreamSession::replan(const Requirement& requirement) {
   DS_TRY(Plan next, m.make_plan(requirement));
   m.replan_ms = ms_since(t0);
   Plan previous = m.plan;
-  m.allocator.reset_peak();
-  Status s = m.apply_plan(std::move(next));
+  Status s = m.apply_plan(std::move(next), /*reset_peak=*/true);
   if (!s.ok()) {
     m.loader->cancel_all();
     Status back = m.apply_plan(std::move(previous));
