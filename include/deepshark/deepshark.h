@@ -174,7 +174,7 @@ struct PackOptions {
   std::map<std::string, Shape> input_shapes;
   std::string weights_path;  // Caffe
   std::string mean_path;     // Caffe
-  uint64_t slice_limit_bytes = uint64_t{8} << 20;
+  uint64_t slice_limit_bytes = uint64_t{2} << 20;  // see kDefaultSliceLimitBytes
   int threads = 1;
   // Called after each node: (nodes done, nodes total, bytes written).
   std::function<void(size_t, size_t, uint64_t)> progress;

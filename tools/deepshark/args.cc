@@ -70,7 +70,7 @@ profile options:
 pack options:
   -o, --output FILE      the .dsk file to write (required)
   --slice-limit SIZE     split nodes whose weights exceed SIZE along their output channels
-                         (default 8MiB, so that VGG-16 runs under 32MiB)
+                         (default 2MiB, so that VGG-16 runs under 32MiB)
   --threads N            weight layouts are chosen for N compute threads; run with the same N
   --shape NAME=DxDxD     shape for an input with dynamic dimensions (repeatable)
 

@@ -36,7 +36,7 @@ struct Args {
   uint64_t memory = 0;
   int prefetch = -1;
   std::string output;
-  uint64_t slice_limit = uint64_t{8} << 20;
+  uint64_t slice_limit = uint64_t{2} << 20;
   // plan / profile / run requirements (issue 4).
   double latency_ms = 0;       // --latency T (ms)
   double balance = -1;         // --balance W
