@@ -1,5 +1,6 @@
 // deepshark plan MODEL.dsk (--memory M | --latency T | --balance W | --sweep) [--profile P] [--json]
 //   [--svg FILE] [--timeline FILE]: the optimising planner's choice and what it predicts.
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 
@@ -51,8 +52,11 @@ int cmd_plan(const Args& a) {
   const bool has_req = a.memory > 0 || a.latency_ms > 0 || a.balance >= 0;
   Result<Plan> plan = Status(ErrorCode::Internal, "no requirement");
   if (has_req) {
+    const auto t0 = std::chrono::steady_clock::now();
     plan = a.greedy_planner ? plan_greedy(*in, req) : plan_optimal(*in, req);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (!plan.ok()) return fail(plan.status());
+    std::fprintf(stderr, "planned in %.3f ms\n", ms);
   }
   if (!has_req && !a.sweep) return 0;
   if (a.sweep) {
