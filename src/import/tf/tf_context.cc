@@ -102,9 +102,15 @@ Result<TfValue> Converter::input(size_t i, bool allow_pending) const {
                    input_node_name(data_inputs_[i]) + "'");
   }
   if (v->pending != Pending::None && !allow_pending) {
-    return unsupported(v->pending == Pending::SpaceToBatch
-                           ? "input '" + data_inputs_[i] + "' comes from SpaceToBatchND, which is supported only as the input of a convolution (dilated convolution)"
-                           : "input '" + data_inputs_[i] + "' is a convolution in the SpaceToBatchND domain, supported only as the input of BatchToSpaceND");
+    if (v->pending == Pending::SpaceToBatch) {
+      return unsupported("input '" + data_inputs_[i] +
+                         "' comes from SpaceToBatchND, which is supported only as the input of a convolution (dilated convolution)");
+    }
+    if (v->pending == Pending::Rewritten) {
+      return unsupported("input '" + data_inputs_[i] + "' is a dilated convolution already taken by another BatchToSpaceND");
+    }
+    return unsupported("input '" + data_inputs_[i] +
+                       "' is a convolution in the SpaceToBatchND domain, supported only as the input of BatchToSpaceND");
   }
   return *v;
 }

@@ -26,7 +26,9 @@ namespace deepshark::tf_import {
 enum class Layout : uint8_t { Native, Nchw };
 
 // Rewrites that span several TF nodes (dilated convolution) mark the values between them.
-enum class Pending : uint8_t { None, SpaceToBatch, DilatedConv };
+// Rewritten: a dilated convolution already taken by its BatchToSpaceND (a second use would
+// read the rewritten node).
+enum class Pending : uint8_t { None, SpaceToBatch, DilatedConv, Rewritten };
 
 struct TfValue {
   ValueId id = kNoValue;
@@ -52,6 +54,8 @@ class Converter {
 
   // ---- inputs (control inputs excluded)
   size_t input_count() const { return data_inputs_.size(); }
+  // Canonical "node:k" name of input i (i < input_count()).
+  const std::string& input_name(size_t i) const { return data_inputs_[i]; }
   Status require_inputs(size_t min, size_t max) const;
   // Input i as it is (no layout change). Pending values are refused unless `allow_pending`.
   Result<TfValue> input(size_t i, bool allow_pending = false) const;

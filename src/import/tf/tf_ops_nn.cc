@@ -238,6 +238,9 @@ Status convert_batch_to_space(Converter& c) {
     p[i] -= sub[i];
   }
   a.set_ints("pads", p);
+  TfValue taken = y;
+  taken.pending = Pending::Rewritten;
+  c.define(c.input_name(0), taken);
   y.pending = Pending::None;
   y.block.clear();
   return c.set_output(std::move(y));

@@ -178,6 +178,12 @@ TEST(TfOps, SpaceToBatchConvBatchToSpaceIsADilatedConv) {
   EXPECT_EQ(convs, 1);
   Tensor y = run_one_input(g, {1, 9, 8, 2}, x);
   EXPECT_LE(max_diff(y, naive_conv(p, x, f)), 1e-5);
+  // A second BatchToSpaceND on the same convolution would read the rewritten node: refused.
+  add_node(g, "y2", "BatchToSpaceND", {"conv", "block", "crops"});
+  auto twice = import_tf_bytes(serialize(g), "dilated");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_EQ(twice.status().code(), ErrorCode::Unsupported);
+  EXPECT_NE(twice.status().message().find("BatchToSpaceND is supported only after a convolution on SpaceToBatchND"), std::string::npos) << twice.status().message();
 }
 
 TEST(TfOps, FlattenThroughShapeArithmeticAndMeanSoftmax) {
