@@ -153,6 +153,46 @@ Status infeasible_budget(const PlanInput& in, uint64_t budget, int depth) {
                         expected_got(">= " + std::to_string(need) + " bytes", std::to_string(budget) + " bytes"));
 }
 
+// Local search on the best plan: swap one resident piece for one streamed piece (same depth and
+// slot limit) while that lowers the predicted latency; at most kMaxSwapEvaluations simulations.
+constexpr int kMaxSwapEvaluations = 200;  // keeps VGG-16 (82 pieces) planning near 2 ms
+
+Plan refine(const PlanInput& in, Plan best, uint64_t budget) {
+  if (best.blocks.empty()) return best;
+  const size_t n = in.pieces.size();
+  const uint64_t slot = best.ring_slot_bytes;
+  int evaluations = 0;
+  for (int pass = 0; pass < 3 && evaluations < kMaxSwapEvaluations; ++pass) {
+    bool improved = false;
+    std::vector<bool> resident(n, false);
+    for (int r : best.resident) resident[r] = true;
+    const uint64_t free_bytes = budget - best.predicted_peak_bytes;
+    for (size_t s = 0; s < n && !improved && evaluations < kMaxSwapEvaluations; ++s) {
+      if (resident[s]) continue;
+      const uint64_t bs = aligned_piece_bytes(in.pieces[s].bytes);
+      for (int r : best.resident) {
+        const uint64_t br = aligned_piece_bytes(in.pieces[r].bytes);
+        if (br > slot || br + free_bytes < bs) continue;  // r must fit a slot; s must fit where r was
+        resident[r] = false;
+        resident[s] = true;
+        Plan p = build(in, budget, best.prefetch_depth, slot, resident);
+        ++evaluations;
+        if (p.predicted_peak_bytes <= budget && !p.all_resident && better(p, best) &&
+            p.predicted.latency_ms < best.predicted.latency_ms - 1e-9) {
+          best = std::move(p);
+          improved = true;
+          break;
+        }
+        resident[r] = true;
+        resident[s] = false;
+        if (evaluations >= kMaxSwapEvaluations) break;
+      }
+    }
+    if (!improved) break;
+  }
+  return best;
+}
+
 Result<Plan> best_for_budget(const PlanInput& in, uint64_t budget, int forced_depth) {
   const uint64_t total = total_piece_bytes(in);
   if (budget == 0 || in.fixed_bytes + total <= budget) return all_resident_plan(in, budget);
@@ -208,7 +248,7 @@ Result<Plan> best_for_budget(const PlanInput& in, uint64_t budget, int forced_de
     have = true;
   }
   if (!have) return infeasible_budget(in, budget, forced_depth);
-  return best;
+  return refine(in, std::move(best), budget);
 }
 
 }  // namespace
