@@ -85,7 +85,10 @@ int cmd_run(const Args& a) {
   for (const auto& k : s.kernels()) kernel_lines.push_back(k.op + ": " + k.kernel);
   std::map<std::string, double> profile;
   ds::Result<std::vector<ds::NamedTensor>> outputs = ds::Status(ds::ErrorCode::Internal, "not run");
-  if (a.plan) std::cerr << s.plan().text;
+  if (a.plan) {
+    std::cerr << s.plan().text;
+    if (!s.plan().cost_source.empty()) std::cerr << "      cost model: " << s.plan().cost_source << "\n";
+  }
   const uint64_t rss_before_first_run = proc_status_bytes("VmRSS");
   for (int r = 0; r < a.warmup + a.repeat; ++r) {
     *run_start = std::chrono::steady_clock::now();
