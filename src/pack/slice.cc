@@ -29,6 +29,7 @@ struct SlicePlan {
   int output_axis = 1;   // output-channel axis of the output
   int bias_input = -1;   // input sliced alongside (bias / C), -1 none
   int bias_axis = 0;
+  int residual_input = -1;  // Conv with ds.residual: a runtime input sliced with a Slice node
 };
 
 // How to slice `n`, or a reason why it cannot be sliced.
@@ -46,6 +47,10 @@ std::string plan_slice(const Graph& g, const Node& n, SlicePlan* p) {
         if (!constant(2)) return "bias is not constant";
         p->bias_input = 2;
         p->bias_axis = 0;
+      }
+      if (n.attrs.get_int("ds.residual", 0) != 0) {
+        if (n.op != OpType::Conv || n.input(3) == kNoValue) return "unsupported residual";
+        p->residual_input = 3;
       }
       return "";
     }
@@ -68,6 +73,11 @@ std::string plan_slice(const Graph& g, const Node& n, SlicePlan* p) {
       if (!constant(1) || g.value(n.input(1)).shape.size() != 2) return "B is not a constant matrix";
       p->weight_axis = 1;
       p->output_axis = static_cast<int>(out.shape.size()) - 1;
+      if (n.input(2) != kNoValue) {  // fused bias [N]
+        if (!constant(2) || g.value(n.input(2)).shape.size() != 1) return "bias is not a constant vector";
+        p->bias_input = 2;
+        p->bias_axis = 0;
+      }
       return "";
     }
     default:
@@ -113,9 +123,13 @@ Result<SliceReport> slice_graph(Graph& g, uint64_t limit, int64_t multiple) {
     const int64_t channels = weight.shape()[p.weight_axis];
     const uint64_t per_channel = wbytes / static_cast<uint64_t>(channels) + 1;
     int64_t width = static_cast<int64_t>(limit / per_channel);
-    if (width >= multiple) width = width / multiple * multiple;
-    if (width < 1) {
-      report.unsliceable.push_back(n.name + ": one output channel exceeds the slice limit");
+    // Slices keep whole channel blocks: narrower slices make oneDNN pick other kernels (plain
+    // layouts, other reduction orders) whose bits differ from the unsliced node's (measured: 2-channel
+    // conv slices differ by 1 ulp). A slice may then exceed the limit by less than one block.
+    width = std::max(width / multiple * multiple, std::min<int64_t>(multiple, channels));
+    if (width >= channels) {
+      report.unsliceable.push_back(n.name + ": " + std::to_string(multiple) +
+                                   " output channels (the smallest slice) exceed the slice limit");
       rewritten.push_back(std::move(n));
       continue;
     }
@@ -137,6 +151,22 @@ Result<SliceReport> slice_graph(Graph& g, uint64_t limit, int64_t multiple) {
         const Tensor bias = *g.value(n.inputs[p.bias_input]).constant;
         DS_TRY(Tensor b, slice_axis(bias, p.bias_axis, c0, c1));
         sn.inputs[p.bias_input] = g.add_constant(g.value(n.inputs[p.bias_input]).name + tag, std::move(b));
+      }
+      if (p.residual_input >= 0) {
+        // The residual joins each slice's epilogue: give every slice its channels of it.
+        const Value& res = g.value(n.inputs[p.residual_input]);
+        Shape rs = res.shape;
+        rs[1] = c1 - c0;
+        ValueId part_res = g.add_value(res.name + tag, res.dtype, rs, true);
+        Node sl;
+        sl.op = OpType::Slice;
+        sl.name = n.name + tag + "#residual";
+        sl.inputs = {n.inputs[p.residual_input], g.add_constant(sl.name + ".starts", Tensor::from_values<int64_t>({1}, {c0})),
+                     g.add_constant(sl.name + ".ends", Tensor::from_values<int64_t>({1}, {c1})),
+                     g.add_constant(sl.name + ".axes", Tensor::from_values<int64_t>({1}, {1}))};
+        sl.outputs = {part_res};
+        rewritten.push_back(std::move(sl));
+        sn.inputs[p.residual_input] = part_res;
       }
       Shape os = out.shape;
       os[p.output_axis] = c1 - c0;

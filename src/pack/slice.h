@@ -5,10 +5,12 @@
 // bits is verified, not assumed — see pack.h).
 //
 // Sliceable: Conv and ConvTranspose with group == 1 (weights split along output channels, bias
-// with them), Gemm with a constant B (split along N; C split when it varies along N), MatMul with
-// a constant 2-D B (split along N).
+// with them; a fused residual input (ds.residual) is cut per slice by a Slice node), Gemm with a
+// constant B (split along N; C split when it varies along N), MatMul with a constant 2-D B (split
+// along N, with its fused [N] bias). Fused activations (ds.activation) are elementwise and stay on
+// every slice.
 //
-//   ds::SliceReport r = ds::slice_graph(graph, 8 << 20);   // graph must be prepared
+//   ds::SliceReport r = ds::slice_graph(graph, 2 << 20);   // graph must be prepared
 #pragma once
 
 #include <cstdint>

@@ -26,15 +26,18 @@ Tensor random_tensor(Shape shape, uint32_t seed, float scale = 0.1f) {
   return std::move(t).value();
 }
 
-// x[1,8,12,12] -> Conv(8->64, 3x3) -> Relu -> Conv(64->96, 3x3) -> GlobalAveragePool -> Flatten
-//   -> Gemm(96 -> 300) -> Relu -> MatMul(300 -> 50)
+// x[1,8,12,12] -> Conv(8->64, 3x3) -> Relu -> Conv(64->96, 3x3) = c2 -> Conv(96->96, 1x1) + c2 -> Relu
+//   -> GlobalAveragePool -> Flatten -> Gemm(96 -> 300) -> Relu -> MatMul(300 -> 50) + bias
+// Prepared, the fusion pass turns Conv+Relu, Conv+Add+Relu (residual) and MatMul+Add (bias) into
+// single nodes, so slicing is tested on the fused forms too.
 Graph small_model() {
   Graph g;
   g.name = "small";
   ValueId x = g.add_value("x", DType::F32, {1, 8, 12, 12}, true);
   g.inputs.push_back(x);
   auto v = [&](const char* n) { return g.add_value(n); };
-  ValueId c1 = v("c1"), r1 = v("r1"), c2 = v("c2"), p = v("p"), f = v("f"), fc = v("fc"), r2 = v("r2"), y = v("y");
+  ValueId c1 = v("c1"), r1 = v("r1"), c2 = v("c2"), c3 = v("c3"), s3 = v("s3"), r3 = v("r3"), p = v("p"),
+          f = v("f"), fc = v("fc"), r2 = v("r2"), m = v("m"), y = v("y");
   Node& conv1 = g.add_node(OpType::Conv, "conv1",
                            {x, g.add_constant("w1", random_tensor({64, 8, 3, 3}, 1)),
                             g.add_constant("b1", random_tensor({64}, 2))},
@@ -44,14 +47,20 @@ Graph small_model() {
   g.add_node(OpType::Conv, "conv2",
              {r1, g.add_constant("w2", random_tensor({96, 64, 3, 3}, 3)), g.add_constant("b2", random_tensor({96}, 4))},
              {c2});
-  g.add_node(OpType::GlobalAveragePool, "gap", {c2}, {p});
+  g.add_node(OpType::Conv, "conv3",
+             {c2, g.add_constant("w5", random_tensor({96, 96, 1, 1}, 8)), g.add_constant("b5", random_tensor({96}, 9))},
+             {c3});
+  g.add_node(OpType::Add, "residual", {c3, c2}, {s3});
+  g.add_node(OpType::Relu, "relu3", {s3}, {r3});
+  g.add_node(OpType::GlobalAveragePool, "gap", {r3}, {p});
   g.add_node(OpType::Flatten, "flatten", {p}, {f});
   Node& gemm = g.add_node(OpType::Gemm, "fc1",
                           {f, g.add_constant("w3", random_tensor({300, 96}, 5)), g.add_constant("b3", random_tensor({300}, 6))},
                           {fc});
   gemm.attrs.set_int("transB", 1);
   g.add_node(OpType::Relu, "relu2", {fc}, {r2});
-  g.add_node(OpType::MatMul, "fc2", {r2, g.add_constant("w4", random_tensor({300, 50}, 7))}, {y});
+  g.add_node(OpType::MatMul, "fc2", {r2, g.add_constant("w4", random_tensor({300, 50}, 7))}, {m});
+  g.add_node(OpType::Add, "fc2_bias", {m, g.add_constant("b4", random_tensor({50}, 10))}, {y});
   g.outputs.push_back(y);
   return g;
 }
@@ -77,13 +86,25 @@ TEST(Slice, SlicedNodesGiveTheUnslicedBits) {
   Tensor x = random_tensor({1, 8, 12, 12}, 99, 1.0f);
   std::vector<Tensor> ref = run_in_memory(prepared_small_model(), x);
   ASSERT_EQ(ref.size(), 1u);
-  // Limits that slice conv2 (221 KiB), fc1 (114 KiB) and fc2 (59 KiB) into 2..many slices.
-  for (uint64_t limit : {uint64_t{200} << 10, uint64_t{64} << 10, uint64_t{20} << 10, uint64_t{5} << 10}) {
+  // Limits that slice conv2 (221 KiB), fc1 (114 KiB), fc2 (59 KiB) and conv3 (37 KiB) into
+  // 2..many slices.
+  {
+    Graph g = prepared_small_model();
+    int residual = 0, bias = 0;
+    for (const Node& n : g.nodes) {
+      residual += n.attrs.get_int("ds.residual", 0) != 0;
+      bias += n.op == OpType::MatMul && n.input(2) != kNoValue;
+    }
+    EXPECT_EQ(residual, 1) << "the fusion pass should have fused conv3 + residual";
+    EXPECT_EQ(bias, 1) << "the fusion pass should have fused fc2 + bias";
+  }
+  // Slices hold at least 16 output channels (the largest 16-channel slice here is conv2's 37 KiB).
+  for (uint64_t limit : {uint64_t{200} << 10, uint64_t{64} << 10, uint64_t{20} << 10, uint64_t{5} << 10, uint64_t{1}}) {
     Graph g = prepared_small_model();
     auto report = slice_graph(g, limit);
     ASSERT_TRUE(report.ok()) << report.status().message();
     EXPECT_FALSE(report->nodes.empty()) << "limit " << limit;
-    for (const Node& n : g.nodes) EXPECT_LE(node_weight_bytes(g, n), limit + 4096) << n.name;
+    for (const Node& n : g.nodes) EXPECT_LE(node_weight_bytes(g, n), std::max<uint64_t>(limit, 40 << 10)) << n.name;
     std::vector<Tensor> out = run_in_memory(std::move(g), x);
     ASSERT_EQ(out.size(), 1u);
     EXPECT_TRUE(bit_identical(out[0].view(), ref[0].view()))
@@ -92,10 +113,20 @@ TEST(Slice, SlicedNodesGiveTheUnslicedBits) {
 }
 
 TEST(Slice, ReportsWhatCannotBeSliced) {
-  Graph g = prepared_small_model();
-  auto report = slice_graph(g, 1);  // one output channel is more than a byte
+  // A depthwise (grouped) convolution over the limit is kept whole and reported.
+  Graph g;
+  ValueId x = g.add_value("x", DType::F32, {1, 32, 8, 8}, true);
+  g.inputs.push_back(x);
+  ValueId y = g.add_value("y");
+  Node& dw = g.add_node(OpType::Conv, "dw", {x, g.add_constant("w", random_tensor({32, 1, 3, 3}, 1))}, {y});
+  dw.attrs.set_int("group", 32);
+  g.outputs.push_back(y);
+  ASSERT_TRUE(prepare_graph(g, {}).ok());
+  auto report = slice_graph(g, 64);
   ASSERT_TRUE(report.ok());
-  EXPECT_FALSE(report->unsliceable.empty());
+  EXPECT_TRUE(report->nodes.empty());
+  ASSERT_EQ(report->unsliceable.size(), 1u);
+  EXPECT_NE(report->unsliceable[0].find("grouped convolution"), std::string::npos) << report->unsliceable[0];
 }
 
 class StreamFaults : public ::testing::Test {
