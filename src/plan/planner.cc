@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 
 #include "plan/cost.h"
@@ -15,6 +16,12 @@ uint64_t total_piece_bytes(const PlanInput& in) {
 }
 
 namespace {
+
+std::string ms_text(double ms) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3f", ms);
+  return b;
+}
 
 constexpr int kMaxDepth = 7;  // more slots of a smaller size read further ahead
 
@@ -309,8 +316,8 @@ Result<Plan> plan_optimal(const PlanInput& in, const Requirement& req) {
     if (!pick) {
       return make_error(ErrorCode::BudgetInfeasible, "plan", "model", in.model,
                         "infeasible: no plan reaches the latency target; the fastest is everything resident " +
-                            expected_got("<= " + std::to_string(req.latency_ms) + " ms",
-                                         std::to_string(t_mem) + " ms at " + format_size(static_cast<uint64_t>(m_mem))));
+                            expected_got("<= " + ms_text(req.latency_ms) + " ms",
+                                         ms_text(t_mem) + " ms at " + format_size(static_cast<uint64_t>(m_mem))));
     }
     // Refine between the previous sweep budget and the pick: bisect on the budget.
     uint64_t hi = pick->predicted_peak_bytes, lo = smallest_feasible_budget(in, req.prefetch_depth);
