@@ -49,12 +49,20 @@ struct ModelSource {
   std::string path;
   std::string weights;  // Caffe .caffemodel
   std::string mean;     // Caffe mean .binaryproto
+  // Caffe: replaces the input shapes the prototxt declares (a deploy file's batch size is a
+  // placeholder). Other formats bind shapes when a session is prepared.
+  std::map<std::string, Shape> input_shapes;
 };
 
 // Imports a model file into a graph. IOError when unreadable, InvalidModel / Unsupported for bad
 // or unsupported content.
 Result<Graph> load_model(const ModelSource& source);
-inline Result<Graph> load_model(const std::string& path) { return load_model(ModelSource{path, "", ""}); }
+inline Result<Graph> load_model(const std::string& path) { return load_model(ModelSource{path, "", "", {}}); }
+
+// Every op (ONNX), layer (Caffe) or op (TensorFlow) type a model file uses, with its count and
+// whether DeepShark supports it, e.g. "Conv2D 2 supported" — without stopping at the first
+// unsupported one. Errors only when the file cannot be read or parsed at all.
+Result<std::vector<std::string>> model_op_report(const ModelSource& source);
 
 struct SessionOptions {
   int threads = 1;

@@ -1,7 +1,14 @@
+#include <algorithm>
+#include <filesystem>
 #include <sstream>
 
+#include <onnx/onnx_pb.h>
+
 #include "deepshark/deepshark.h"
+#include "base/file.h"
 #include "graph/flops.h"
+#include "import/caffe/caffe_importer.h"
+#include "import/tf/tf_importer.h"
 #include "plan/plan.h"
 #include "runtime/lifetimes.h"
 #include "transform/prepare.h"
@@ -28,6 +35,35 @@ std::string json_shape(const Shape& s) {
 
 
 }  // namespace
+
+Result<std::vector<std::string>> model_op_report(const ModelSource& source) {
+  std::string ext = std::filesystem::path(source.path).extension().string();
+  if (ext == ".prototxt") {
+    DS_TRY(std::vector<CaffeLayerUse> uses, caffe_layer_report(source.path));
+    std::vector<std::string> r;
+    for (const CaffeLayerUse& u : uses) {
+      r.push_back(u.type + " " + std::to_string(u.count) + (u.supported ? " supported" : " UNSUPPORTED"));
+    }
+    return r;
+  }
+  if (ext == ".pb") return tf_op_report(source.path);
+  DS_TRY(std::string bytes, read_file(source.path));
+  onnx::ModelProto m;
+  if (!m.ParseFromString(bytes)) {
+    return make_error(ErrorCode::InvalidModel, "read", "model", source.path, "not a valid ONNX ModelProto");
+  }
+  std::vector<std::pair<std::string, int>> counts;
+  for (const auto& n : m.graph().node()) {
+    auto it = std::find_if(counts.begin(), counts.end(), [&](const auto& c) { return c.first == n.op_type(); });
+    if (it == counts.end()) counts.push_back({n.op_type(), 1});
+    else ++it->second;
+  }
+  std::vector<std::string> r;
+  for (const auto& [op, count] : counts) {
+    r.push_back(op + " " + std::to_string(count) + (op_from_name(op) ? " supported" : " UNSUPPORTED"));
+  }
+  return r;
+}
 
 Result<ModelInfo> inspect_model(const ModelSource& source, const std::map<std::string, Shape>& input_shapes) {
   DS_TRY(Graph g, load_model(source));

@@ -29,7 +29,11 @@ std::vector<TensorInfo> infos(const Graph& g, const std::vector<ValueId>& ids) {
 Result<Graph> load_model(const ModelSource& source) {
   const std::string& path = source.path;
   std::string ext = lower_extension(path);
-  if (ext == ".prototxt") return import_caffe(path, source.weights, source.mean);
+  if (ext == ".prototxt") {
+    CaffeImportOptions co;
+    co.input_shapes = source.input_shapes;
+    return import_caffe(path, source.weights, source.mean, co);
+  }
   if (!source.weights.empty() || !source.mean.empty()) {
     return make_error(ErrorCode::InvalidArgument, "load", "model", path,
                       "--weights and --mean are for Caffe models (.prototxt)");
@@ -94,7 +98,7 @@ Result<std::unique_ptr<Session>> Session::open(const std::string& model_path, co
     return make_error(ErrorCode::InvalidArgument, "open", "model", model_path,
                       "a memory budget needs a packed model: run 'deepshark pack' first");
   }
-  DS_TRY(Graph g, load_model(ModelSource{model_path, options.weights_path, options.mean_path}));
+  DS_TRY(Graph g, load_model(ModelSource{model_path, options.weights_path, options.mean_path, options.input_shapes}));
   return create(std::move(g), options);
 }
 
@@ -231,7 +235,7 @@ std::vector<Session::NodeKernel> Session::kernels() const {
 
 Result<PackSummary> pack_model(const std::string& model_path, const std::string& out_path,
                                const PackOptions& options) {
-  DS_TRY(Graph g, load_model(ModelSource{model_path, options.weights_path, options.mean_path}));
+  DS_TRY(Graph g, load_model(ModelSource{model_path, options.weights_path, options.mean_path, options.input_shapes}));
   PrepareOptions prep;
   prep.input_shapes = options.input_shapes;
   DS_RETURN_IF_ERROR(prepare_graph(g, prep));

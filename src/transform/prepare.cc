@@ -63,7 +63,7 @@ Status bind_inputs(Graph& g, const std::map<std::string, Shape>& overrides) {
     }
     std::string what = v.shape.empty() ? "the model declares no shape"
                                        : "the model leaves dimensions of " + shape_to_string(v.shape) + " dynamic";
-    return bind_error(v.name, what + "; pass its shape (input_shapes, e.g. --input-shape " + v.name + "=1,3,224,224) " +
+    return bind_error(v.name, what + "; pass its shape (an input file of that shape, or --shape " + v.name + "=1x3x224x224) " +
                                   expected_got("a static shape", shape_to_string(v.shape)));
   }
   return Status::ok_status();

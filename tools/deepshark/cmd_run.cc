@@ -55,7 +55,7 @@ int cmd_run(const Args& a) {
     inputs.push_back({name, std::move(t).value()});
   }
   if (a.random_inputs) {
-    auto g = ds::load_model(ds::ModelSource{a.model, a.weights, a.mean});
+    auto g = ds::load_model(ds::ModelSource{a.model, a.weights, a.mean, a.shapes});
     if (!g.ok()) return fail(g.status());
     std::mt19937 rng(42);
     std::uniform_real_distribution<float> dist(0.f, 1.f);
