@@ -182,3 +182,59 @@ TEST(StreamMnist, AccuracyFromDskAtSmallestBudgetIs9890) {
 
 }  // namespace
 }  // namespace deepshark::testing
+
+namespace deepshark::testing {
+namespace {
+
+// Caffe and TensorFlow models pack and stream like any other: bit-identical to in-memory under the
+// smallest feasible budget.
+void expect_streams_exactly(const std::string& model, const std::string& weights, const std::string& input_name,
+                            const Tensor& input) {
+  SessionOptions mem;
+  mem.threads = kThreads;
+  mem.weights_path = weights;
+  mem.input_shapes[input_name] = input.shape();
+  auto ref_s = Session::open(model, mem);
+  ASSERT_TRUE(ref_s.ok()) << ref_s.status().message();
+  auto ref = (*ref_s)->run({{input_name, input}});
+  ASSERT_TRUE(ref.ok()) << ref.status().message();
+  const std::string dsk = ::testing::TempDir() + "/" + std::filesystem::path(model).stem().string() + ".dsk";
+  PackOptions po;
+  po.threads = kThreads;
+  po.weights_path = weights;
+  po.input_shapes = mem.input_shapes;
+  po.slice_limit_bytes = 64 << 10;  // LeNet is small: slice it so that something streams
+  auto packed = pack_model(model, dsk, po);
+  ASSERT_TRUE(packed.ok()) << packed.status().message();
+  SessionOptions o;
+  o.threads = kThreads;
+  o.memory_budget_bytes = 1;
+  auto probe = Session::open(dsk, o);
+  ASSERT_FALSE(probe.ok());
+  const std::string& msg = probe.status().message();
+  o.memory_budget_bytes = std::stoull(msg.substr(msg.find("(expected >= ") + 13));
+  auto s = Session::open(dsk, o);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_TRUE((*s)->plan().streaming);
+  auto out = (*s)->run({{input_name, input}});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  ASSERT_EQ(out->size(), ref->size());
+  for (size_t i = 0; i < out->size(); ++i) EXPECT_TRUE(bit_identical((*out)[i].tensor.view(), (*ref)[i].tensor.view()));
+  EXPECT_LE((*s)->memory().peak_managed_bytes, o.memory_budget_bytes);
+}
+
+TEST(StreamFormats, CaffeLenetStreamsExactly) {
+  DS_REQUIRE_SHARED_MODELS();
+  const std::string d = shared_models_dir() + "/mnist/caffe/";
+  Tensor x = Tensor::from_values<float>({1, 1, 28, 28}, std::vector<float>(784, 0.25f));
+  expect_streams_exactly(d + "deploy.prototxt", d + "mnist_lenet.caffemodel", "data", x);
+}
+
+TEST(StreamFormats, TensorFlowLenetStreamsExactly) {
+  DS_REQUIRE_SHARED_MODELS();
+  Tensor x = Tensor::from_values<float>({1, 28, 28, 1}, std::vector<float>(784, 0.25f));
+  expect_streams_exactly(shared_models_dir() + "/mnist/tf/lenet5_mnist_frozen.pb", "", "in", x);
+}
+
+}  // namespace
+}  // namespace deepshark::testing
