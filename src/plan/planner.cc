@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <optional>
 
 #include "plan/cost.h"
 
@@ -102,7 +103,7 @@ std::vector<uint64_t> slot_candidates(const PlanInput& in, uint64_t room) {
     c.push_back(aligned_piece_bytes(p.bytes));
     pmax = std::max(pmax, aligned_piece_bytes(p.bytes));
   }
-  for (double k = 1.25; pmax > 0 && k * pmax <= room; k *= 1.25) {
+  for (double k = 1.4; pmax > 0 && k * pmax <= room; k *= 1.4) {
     c.push_back(static_cast<uint64_t>(k * pmax) / kPieceAlignment * kPieceAlignment);
   }
   std::sort(c.begin(), c.end());
@@ -110,7 +111,7 @@ std::vector<uint64_t> slot_candidates(const PlanInput& in, uint64_t room) {
   std::vector<uint64_t> out;
   for (uint64_t s : c) {
     if (s > room || s == 0) continue;
-    if (!out.empty() && s < out.back() * 1.05 && s != pmax) continue;
+    if (!out.empty() && s < out.back() * 1.1 && s != pmax) continue;
     out.push_back(s);
   }
   return out;
@@ -160,57 +161,133 @@ Status infeasible_budget(const PlanInput& in, uint64_t budget, int depth) {
                         expected_got(">= " + std::to_string(need) + " bytes", std::to_string(budget) + " bytes"));
 }
 
-// Local search on the best plan: swap one resident piece for one streamed piece (same depth and
-// slot limit) while that lowers the predicted latency; at most kMaxSwapEvaluations simulations.
-constexpr int kMaxSwapEvaluations = 200;  // keeps VGG-16 (82 pieces) planning near 2 ms
+// What the search needs per piece and node, computed once per plan_optimal call.
+struct Context {
+  const PlanInput& in;
+  std::vector<uint64_t> bytes;        // aligned piece bytes
+  std::vector<double> load;           // l_i
+  std::vector<double> prefix;         // prefix[k] = node_ms[0] + ... + node_ms[k-1]
+  std::vector<std::vector<int>> orders;
+  // Scratch for evaluate() (no allocation once warm).
+  std::vector<int> start;
+  std::vector<double> block_load, compute_end;
 
-Plan refine(const PlanInput& in, Plan best, uint64_t budget) {
-  if (best.blocks.empty()) return best;
-  const size_t n = in.pieces.size();
-  const uint64_t slot = best.ring_slot_bytes;
+  explicit Context(const PlanInput& input) : in(input), orders(resident_orders(input)) {
+    for (const PieceSummary& p : in.pieces) {
+      bytes.push_back(aligned_piece_bytes(p.bytes));
+      load.push_back(in.io.load_ms(bytes.back()));
+    }
+    int nodes = static_cast<int>(in.node_ms.size());
+    if (nodes == 0 && !in.pieces.empty()) nodes = in.pieces.back().node + 1;
+    prefix.assign(static_cast<size_t>(nodes) + 1, 0.0);
+    for (int k = 0; k < nodes; ++k) {
+      prefix[k + 1] = prefix[k] + (k < static_cast<int>(in.node_ms.size()) ? in.node_ms[k] : 0.0);
+    }
+  }
+};
+
+struct Score {
+  double latency = 0;
+  uint64_t peak = 0;
+  uint64_t bytes_read = 0;
+  bool streams = false;
+};
+
+bool better_score(const Score& a, const Score& b) {
+  if (std::abs(a.latency - b.latency) > 1e-9) return a.latency < b.latency;
+  if (a.peak != b.peak) return a.peak < b.peak;
+  return a.bytes_read < b.bytes_read;
+}
+
+// The latency build() + predict_plan() would give, without building the plan.
+Score evaluate(Context& c, int depth, uint64_t slot, const std::vector<bool>& resident) {
+  Score sc;
+  c.start.clear();
+  c.block_load.clear();
+  uint64_t cur = 0, max_block = 0, resident_bytes = 0;
+  for (size_t i = 0; i < c.bytes.size(); ++i) {
+    if (resident[i]) {
+      resident_bytes += c.bytes[i];
+      continue;
+    }
+    sc.bytes_read += c.bytes[i];
+    if (c.start.empty() || cur + c.bytes[i] > slot) {
+      c.start.push_back(c.in.pieces[i].node);
+      c.block_load.push_back(0);
+      cur = 0;
+    }
+    cur += c.bytes[i];
+    c.block_load.back() += c.load[i];
+    max_block = std::max(max_block, cur);
+  }
+  const size_t nb = c.start.size();
+  const int nodes = static_cast<int>(c.prefix.size()) - 1;
+  if (nb == 0) {
+    sc.latency = c.prefix[nodes];
+    sc.peak = c.in.fixed_bytes + resident_bytes;
+    return sc;
+  }
+  sc.streams = true;
+  sc.peak = c.in.fixed_bytes + resident_bytes + static_cast<uint64_t>(depth + 1) * max_block;
+  c.compute_end.resize(nb);
+  const size_t slots = static_cast<size_t>(depth) + 1;
+  double reader = 0, compute = 0;
+  for (size_t b = 0; b < nb; ++b) {
+    const int first = b == 0 ? 0 : c.start[b];
+    const int last = b + 1 < nb ? c.start[b + 1] : nodes;
+    const double submit = b >= slots ? c.compute_end[b - slots] : 0.0;
+    reader = std::max(reader, submit) + c.block_load[b];
+    compute = std::max(compute, reader) + (c.prefix[std::clamp(last, 0, nodes)] - c.prefix[std::clamp(first, 0, nodes)]);
+    c.compute_end[b] = compute;
+  }
+  sc.latency = compute;
+  return sc;
+}
+
+// Local search on the best configuration: swap one resident piece for one streamed piece (same
+// depth and slot limit) while that lowers the predicted latency; at most kMaxSwapEvaluations.
+constexpr int kMaxSwapEvaluations = 250;
+
+void refine(Context& c, int depth, uint64_t slot, uint64_t budget, std::vector<bool>* resident, Score* best) {
+  const size_t n = c.bytes.size();
   int evaluations = 0;
   for (int pass = 0; pass < 3 && evaluations < kMaxSwapEvaluations; ++pass) {
     bool improved = false;
-    std::vector<bool> resident(n, false);
-    for (int r : best.resident) resident[r] = true;
-    const uint64_t free_bytes = budget - best.predicted_peak_bytes;
+    const uint64_t free_bytes = budget - best->peak;
     for (size_t s = 0; s < n && !improved && evaluations < kMaxSwapEvaluations; ++s) {
-      if (resident[s]) continue;
-      const uint64_t bs = aligned_piece_bytes(in.pieces[s].bytes);
-      for (int r : best.resident) {
-        const uint64_t br = aligned_piece_bytes(in.pieces[r].bytes);
-        if (br > slot || br + free_bytes < bs) continue;  // r must fit a slot; s must fit where r was
-        resident[r] = false;
-        resident[s] = true;
-        Plan p = build(in, budget, best.prefetch_depth, slot, resident);
+      if ((*resident)[s]) continue;
+      for (size_t r = 0; r < n && evaluations < kMaxSwapEvaluations; ++r) {
+        if (!(*resident)[r] || c.bytes[r] > slot || c.bytes[r] + free_bytes < c.bytes[s]) continue;
+        (*resident)[r] = false;
+        (*resident)[s] = true;
+        Score sc = evaluate(c, depth, slot, *resident);
         ++evaluations;
-        if (p.predicted_peak_bytes <= budget && !p.all_resident && better(p, best) &&
-            p.predicted.latency_ms < best.predicted.latency_ms - 1e-9) {
-          best = std::move(p);
+        if (sc.streams && sc.peak <= budget && sc.latency < best->latency - 1e-9) {
+          *best = sc;
           improved = true;
           break;
         }
-        resident[r] = true;
-        resident[s] = false;
-        if (evaluations >= kMaxSwapEvaluations) break;
+        (*resident)[r] = true;
+        (*resident)[s] = false;
       }
     }
     if (!improved) break;
   }
-  return best;
 }
 
-Result<Plan> best_for_budget(const PlanInput& in, uint64_t budget, int forced_depth) {
+Result<Plan> best_for_budget(Context& c, uint64_t budget, int forced_depth) {
+  const PlanInput& in = c.in;
   const uint64_t total = total_piece_bytes(in);
   if (budget == 0 || in.fixed_bytes + total <= budget) return all_resident_plan(in, budget);
   if (budget < smallest_feasible_budget(in, forced_depth)) return infeasible_budget(in, budget, forced_depth);
   const uint64_t room_all = budget - in.fixed_bytes;
-  const std::vector<std::vector<int>> orders = resident_orders(in);
   const std::vector<uint64_t> slots = slot_candidates(in, room_all);
   const size_t n = in.pieces.size();
   bool have = false;
-  Plan best;
-  std::vector<bool> resident(n);
+  Score best;
+  int best_depth = 0;
+  uint64_t best_slot = 0;
+  std::vector<bool> best_resident, resident(n), must(n);
   for (int depth = forced_depth < 0 ? 0 : forced_depth; depth <= (forced_depth < 0 ? kMaxDepth : forced_depth); ++depth) {
     for (uint64_t slot : slots) {
       const uint64_t ring = static_cast<uint64_t>(depth + 1) * slot;
@@ -218,44 +295,47 @@ Result<Plan> best_for_budget(const PlanInput& in, uint64_t budget, int forced_de
       const uint64_t room0 = room_all - ring;
       // Pieces larger than the slot must stay resident.
       uint64_t forced = 0;
-      std::vector<bool> must(n, false);
       for (size_t i = 0; i < n; ++i) {
-        if (aligned_piece_bytes(in.pieces[i].bytes) > slot) {
-          must[i] = true;
-          forced += aligned_piece_bytes(in.pieces[i].bytes);
-        }
+        must[i] = c.bytes[i] > slot;
+        if (must[i]) forced += c.bytes[i];
       }
       if (forced > room0) continue;
-      for (const std::vector<int>& order : orders) {
+      for (const std::vector<int>& order : c.orders) {
         uint64_t room = room0 - forced;
         resident = must;
         for (int i : order) {
-          const uint64_t b = aligned_piece_bytes(in.pieces[i].bytes);
-          if (!resident[i] && b <= room) {
+          if (!resident[i] && c.bytes[i] <= room) {
             resident[i] = true;
-            room -= b;
+            room -= c.bytes[i];
           }
         }
-        Plan p = build(in, budget, depth, slot, resident);
-        if (p.all_resident) continue;  // cannot happen (total > room), but never claim it
-        if (!have || better(p, best)) {
-          best = std::move(p);
+        Score sc = evaluate(c, depth, slot, resident);
+        if (!sc.streams) continue;  // cannot happen (total > room), but never claim it
+        if (!have || better_score(sc, best)) {
+          best = sc;
+          best_depth = depth;
+          best_slot = slot;
+          best_resident = resident;
           have = true;
         }
       }
     }
   }
+  std::optional<Plan> plan;
+  if (have) {
+    refine(c, best_depth, best_slot, budget, &best_resident, &best);
+    plan = build(in, budget, best_depth, best_slot, best_resident);
+  }
   // The block stream's greedy plan is a candidate too: the optimiser never predicts worse.
   Requirement greedy_req;
   greedy_req.memory_budget_bytes = budget;
   greedy_req.prefetch_depth = forced_depth;
-  if (auto g = plan_greedy(in, greedy_req); g.ok() && !g->all_resident && (!have || better(*g, best))) {
-    best = std::move(g).value();
-    best.planner = "optimal";
-    have = true;
+  if (auto g = plan_greedy(in, greedy_req); g.ok() && !g->all_resident && (!plan || better(*g, *plan))) {
+    plan = std::move(g).value();
+    plan->planner = "optimal";
   }
-  if (!have) return infeasible_budget(in, budget, forced_depth);
-  return refine(in, std::move(best), budget);
+  if (!plan) return infeasible_budget(in, budget, forced_depth);
+  return std::move(*plan);
 }
 
 }  // namespace
@@ -278,8 +358,9 @@ std::vector<uint64_t> sweep_budgets(const PlanInput& in, int points, int depth) 
 
 std::vector<Plan> plan_sweep(const PlanInput& in, int points, int depth) {
   std::vector<Plan> r;
+  Context c(in);
   for (uint64_t b : sweep_budgets(in, points, depth)) {
-    auto p = best_for_budget(in, b, depth);
+    auto p = best_for_budget(c, b, depth);
     if (p.ok()) r.push_back(std::move(p).value());
   }
   return r;
@@ -300,9 +381,12 @@ Result<Plan> plan_optimal(const PlanInput& in, const Requirement& req) {
     return make_error(ErrorCode::InvalidArgument, "plan", "model", in.model,
                       "balance out of range " + expected_got("0..1", std::to_string(req.balance)));
   }
-  if (req.latency_ms <= 0 && req.balance < 0) return best_for_budget(in, req.memory_budget_bytes, req.prefetch_depth);
-  // Latency and balance: search the sweep (a dense one: 64 budgets), then refine.
-  std::vector<Plan> curve = plan_sweep(in, 64, req.prefetch_depth);
+  if (req.latency_ms <= 0 && req.balance < 0) {
+    Context c(in);
+    return best_for_budget(c, req.memory_budget_bytes, req.prefetch_depth);
+  }
+  // Latency and balance: search the sweep (32 budgets), then bisect.
+  std::vector<Plan> curve = plan_sweep(in, 32, req.prefetch_depth);
   if (curve.empty()) return infeasible_budget(in, 1, req.prefetch_depth);
   const double t_mem = in_memory_ms(in);
   const double m_mem = static_cast<double>(in.fixed_bytes + total_piece_bytes(in));
@@ -323,9 +407,10 @@ Result<Plan> plan_optimal(const PlanInput& in, const Requirement& req) {
     uint64_t hi = pick->predicted_peak_bytes, lo = smallest_feasible_budget(in, req.prefetch_depth);
     for (const Plan& p : curve) if (p.budget_bytes < pick->budget_bytes) lo = std::max(lo, p.budget_bytes);
     Plan best = *pick;
+    Context c(in);
     for (int it = 0; it < 20 && hi > lo + kPieceAlignment; ++it) {
       const uint64_t mid = lo + (hi - lo) / 2;
-      auto p = best_for_budget(in, mid, req.prefetch_depth);
+      auto p = best_for_budget(c, mid, req.prefetch_depth);
       if (p.ok() && p->predicted.latency_ms <= req.latency_ms) {
         hi = p->predicted_peak_bytes;
         if (p->predicted_peak_bytes < best.predicted_peak_bytes) best = std::move(p).value();
