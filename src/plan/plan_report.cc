@@ -158,23 +158,28 @@ std::string sweep_svg(const PlanInput& in, const std::vector<Plan>& curve, const
     xmax = std::max(xmax, p.predicted_peak_bytes / mib);
     ymax = std::max(ymax, p.predicted.latency_ms);
   }
-  ymax = std::max({ymax, t_serial, t_mem}) * 1.08;
+  ymax = std::max({ymax, t_serial, t_mem});
   xmax = std::max(xmax, 1.0) * 1.05;
   if (ymax <= 0) ymax = 1;
+  // The latency axis starts a little below the in-memory latency (said on the axis title).
+  const double ys = tick_step(ymax - 0.9 * t_mem, 6);
+  double ymin = std::max(0.0, std::floor(0.9 * t_mem / ys) * ys);
+  ymax = ymax + 0.08 * (ymax - ymin);
+  if (ymax <= ymin) ymax = ymin + 1;
   auto X = [&](double v) { return L + v / xmax * (W - L - R); };
-  auto Y = [&](double v) { return H - B - v / ymax * (H - T - B); };
+  auto Y = [&](double v) { return H - B - (v - ymin) / (ymax - ymin) * (H - T - B); };
   std::ostringstream o;
   o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H
     << "\" font-family=\"sans-serif\" font-size=\"13\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   o << "<text x=\"" << W / 2 << "\" y=\"24\" text-anchor=\"middle\" font-size=\"16\">" << esc(in.model)
     << ": predicted latency vs peak managed memory</text>\n";
-  const double xs = tick_step(xmax, 8), ys = tick_step(ymax, 6);
+  const double xs = tick_step(xmax, 8);
   for (double v = 0; v <= xmax + 1e-9; v += xs) {
     o << "<line x1=\"" << X(v) << "\" y1=\"" << T << "\" x2=\"" << X(v) << "\" y2=\"" << H - B
       << "\" stroke=\"#eee\"/><text x=\"" << X(v) << "\" y=\"" << H - B + 18 << "\" text-anchor=\"middle\">"
       << fmt("%g", v) << "</text>\n";
   }
-  for (double v = 0; v <= ymax + 1e-9; v += ys) {
+  for (double v = ymin; v <= ymax + 1e-9; v += ys) {
     o << "<line x1=\"" << L << "\" y1=\"" << Y(v) << "\" x2=\"" << W - R << "\" y2=\"" << Y(v)
       << "\" stroke=\"#eee\"/><text x=\"" << L - 8 << "\" y=\"" << Y(v) + 4 << "\" text-anchor=\"end\">"
       << fmt("%g", v) << "</text>\n";
@@ -184,7 +189,8 @@ std::string sweep_svg(const PlanInput& in, const std::vector<Plan>& curve, const
   o << "<text x=\"" << (L + W - R) / 2 << "\" y=\"" << H - 25
     << "\" text-anchor=\"middle\">peak managed memory (MiB)</text>\n";
   o << "<text transform=\"translate(24," << (T + H - B) / 2
-    << ") rotate(-90)\" text-anchor=\"middle\">predicted latency per run (ms)</text>\n";
+    << ") rotate(-90)\" text-anchor=\"middle\">predicted latency per run (ms)"
+    << (ymin > 0 ? ", axis from " + fmt("%g", ymin) : std::string()) << "</text>\n";
   auto hline = [&](double v, const char* color, const std::string& label) {
     o << "<line x1=\"" << L << "\" y1=\"" << Y(v) << "\" x2=\"" << W - R << "\" y2=\"" << Y(v) << "\" stroke=\"" << color
       << "\" stroke-dasharray=\"6,4\"/><text x=\"" << W - R - 4 << "\" y=\"" << Y(v) - 5 << "\" text-anchor=\"end\" fill=\""
@@ -202,12 +208,13 @@ std::string sweep_svg(const PlanInput& in, const std::vector<Plan>& curve, const
   for (const Plan* p : chosen) {
     if (!p) continue;
     const double x = X(p->predicted_peak_bytes / mib), y = Y(p->predicted.latency_ms);
+    const double ly = y - 12 < T + 40 ? y + 24 : y - 12;
     o << "<circle cx=\"" << x << "\" cy=\"" << y << "\" r=\"7\" fill=\"none\" stroke=\"#e80\" stroke-width=\"2.5\"/>"
-      << "<text x=\"" << x + 10 << "\" y=\"" << y - 10 << "\" fill=\"#b60\">" << esc(format_size(p->predicted_peak_bytes))
+      << "<text x=\"" << x + 10 << "\" y=\"" << ly << "\" fill=\"#b60\">chosen: " << esc(format_size(p->predicted_peak_bytes))
       << ", " << fmt("%.1f", p->predicted.latency_ms) << " ms</text>\n";
   }
-  o << "<text x=\"" << L + 8 << "\" y=\"" << T + 16 << "\" fill=\"#555\">cost model: " << esc(in.cost_source)
-    << "</text>\n</svg>\n";
+  o << "<text x=\"" << L << "\" y=\"" << H - 6 << "\" fill=\"#555\" font-size=\"11\">cost model: "
+    << esc(in.cost_source) << "</text>\n</svg>\n";
   return o.str();
 }
 
