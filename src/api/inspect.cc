@@ -10,6 +10,7 @@
 #include "import/caffe/caffe_importer.h"
 #include "import/tf/tf_importer.h"
 #include "plan/plan.h"
+#include "runtime/layout_assign.h"
 #include "runtime/lifetimes.h"
 #include "transform/prepare.h"
 
@@ -91,7 +92,11 @@ Result<ModelInfo> inspect_model(const ModelSource& source, const std::map<std::s
     for (ValueId o : n.outputs) if (o != kNoValue) ni.output_shapes.push_back(g.value(o).shape);
     info.nodes.push_back(std::move(ni));
   }
-  info.activation_peak_bytes = plan_arena(compute_lifetimes(g).requests, kDefaultAlignment).total_bytes;
+  // The activation peak as a session will lay it out (blocked layouts pad channels).
+  KernelConfig base;
+  const LayoutPlan layouts = assign_layouts(g, base, /*use_dnnl=*/true);
+  info.activation_peak_bytes =
+      plan_arena(compute_lifetimes(g, plan_value_bytes(g, layouts)).requests, kDefaultAlignment).total_bytes;
   return info;
 }
 
