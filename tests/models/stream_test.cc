@@ -1,5 +1,5 @@
 // The block stream on real models: pack once, run under every budget from the smallest feasible to
-// the whole model and prefetch depths 0-3; outputs must be bit-identical to the in-memory run of the
+// the whole model and prefetch depths 0, 1 and 3; outputs must be bit-identical to the in-memory run of the
 // original model at the same thread count, and peak managed memory must stay within the budget.
 #include <gtest/gtest.h>
 
@@ -88,7 +88,8 @@ TEST_P(StreamExact, BitIdenticalUnderEveryBudgetAndDepth) {
   whole->reset();
 
   int streamed = 0;
-  for (int depth = 0; depth <= 3; ++depth) {
+  // Depths 0 (load then compute), 1 (double buffering) and 3; depth 2 adds run time, not coverage.
+  for (int depth : {0, 1, 3}) {
     std::vector<uint64_t> budgets = {0, fixed + weights / 2, fixed + weights / 4, fixed + weights / 10};
     // The smallest feasible budget for this depth: probe upwards from the fixed memory.
     {
