@@ -6,7 +6,9 @@
 #include "format/dsk_file.h"
 #include "format/dsk_writer.h"
 #include "format/graph_codec.h"
+#include "runtime/executor.h"
 #include "runtime/kernel_factory.h"
+#include "transform/prepare.h"
 #include "runtime/layout_assign.h"
 
 namespace deepshark {
@@ -22,11 +24,76 @@ namespace {
 
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
+// Runs `g` in memory on `x` with the packing thread count; empty on failure.
+std::vector<Tensor> run_probe(Graph g, const Tensor& x, int threads) {
+  CountingAllocator alloc;
+  ExecutorOptions eo;
+  eo.threads = threads;
+  auto ex = Executor::create(std::move(g), eo, alloc);
+  if (!ex.ok()) return {};
+  TensorView in = x.view();
+  auto out = (*ex)->run({&in, 1});
+  return out.ok() ? std::move(out).value() : std::vector<Tensor>{};
+}
+
+// Does cutting convolution `n` into `width`-channel slices keep its bits? Checked the way the
+// design asks: the node alone between two Relus (so its activations get the layouts they have in a
+// network), unsliced and sliced, on a seeded probe input, compared byte for byte. Fully connected
+// nodes read plain weights whose slices are bit-identical for every width (measured, and tested in
+// tests/unit/kernels_dnnl), so only convolutions are probed.
+bool slice_keeps_bits(const Graph& g, const Node& n, int64_t width, int threads) {
+  if (n.op != OpType::Conv && n.op != OpType::ConvTranspose) return true;
+  Graph mini;
+  const Value& in = g.value(n.inputs[0]);
+  ValueId x = mini.add_value("x", in.dtype, in.shape, true);
+  mini.inputs.push_back(x);
+  ValueId r = mini.add_value("r");
+  mini.add_node(OpType::Relu, "pre", {x}, {r});
+  Node copy = n;
+  copy.inputs[0] = r;
+  for (size_t i = 1; i < n.inputs.size(); ++i) {
+    ValueId v = n.inputs[i];
+    if (v == kNoValue) continue;
+    if (!g.value(v).is_constant()) return false;  // e.g. a fused residual: not sliced anyway
+    copy.inputs[i] = mini.add_constant(g.value(v).name, *g.value(v).constant);
+  }
+  ValueId y = mini.add_value("y");
+  copy.outputs = {y};
+  mini.nodes.push_back(copy);
+  ValueId out = mini.add_value("out");
+  mini.add_node(OpType::Relu, "post", {y}, {out});
+  mini.outputs.push_back(out);
+  PrepareOptions po;
+  po.fuse = false;
+  if (!prepare_graph(mini, po).ok()) return false;
+  auto probe = Tensor::create(in.dtype, in.shape);
+  if (!probe.ok() || in.dtype != DType::F32) return false;
+  uint32_t state = 12345;
+  for (int64_t i = 0; i < probe->numel(); ++i) {
+    state = state * 1664525u + 1013904223u;
+    probe->data<float>()[i] = static_cast<float>(state >> 8) / 16777216.0f - 0.5f;
+  }
+  std::vector<Tensor> whole = run_probe(mini, *probe, threads);
+  Graph sliced = mini;
+  SliceOptions so;
+  so.limit_bytes = 1;
+  so.fixed_width = width;
+  if (whole.size() != 1 || !slice_graph(sliced, so).ok()) return false;
+  std::vector<Tensor> parts = run_probe(std::move(sliced), *probe, threads);
+  return parts.size() == 1 && parts[0].bytes() == whole[0].bytes() &&
+         std::memcmp(parts[0].raw(), whole[0].raw(), whole[0].bytes()) == 0;
+}
+
 }  // namespace
 
 Result<PackReport> pack_graph(Graph g, const std::string& out_path, const PackGraphOptions& options) {
   PackReport report;
-  DS_TRY(report.slicing, slice_graph(g, options.slice_limit_bytes));
+  SliceOptions so;
+  so.limit_bytes = options.slice_limit_bytes;
+  so.accept = [&](const Graph& graph, const Node& n, int64_t width) {
+    return slice_keeps_bits(graph, n, width, options.threads);
+  };
+  DS_TRY(report.slicing, slice_graph(g, so));
 
   // How many nodes read each constant: a weight read by several nodes cannot live in one
   // node's piece; it stays inline in the graph (and so always resident).

@@ -5,7 +5,7 @@
 // bits is verified, not assumed — see pack.h).
 //
 // Sliceable: Conv and ConvTranspose with group == 1 (weights split along output channels, bias
-// with them; a fused residual input (ds.residual) is cut per slice by a Slice node), Gemm with a
+// with them; not when a residual is fused in (ds.residual): see slice.cc), Gemm with a
 // constant B (split along N; C split when it varies along N), MatMul with a constant 2-D B (split
 // along N, with its fused [N] bias). Fused activations (ds.activation) are elementwise and stay on
 // every slice.
@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,9 +38,26 @@ struct SliceReport {
 // Bytes of constant inputs a node reads (its weights).
 uint64_t node_weight_bytes(const Graph& graph, const Node& node);
 
-// Rewrites `graph` in place. `channel_multiple` rounds slice widths (except the last) up to a
-// multiple of it, so slices keep kernel-friendly channel counts. The graph must have static shapes
-// and constant data for the weights. Deterministic.
-Result<SliceReport> slice_graph(Graph& graph, uint64_t slice_limit_bytes, int64_t channel_multiple = 16);
+struct SliceOptions {
+  uint64_t limit_bytes = 0;
+  // Slice widths (output channels per slice, except the last) are multiples of this.
+  int64_t channel_multiple = 16;
+  // Optional check of a candidate width for a node (pack verifies the sliced node's bits against
+  // the unsliced node's). Candidates are tried in order: an even split, the widest fitting width,
+  // powers of two; a node no candidate passes stays whole and is reported.
+  std::function<bool(const Graph&, const Node&, int64_t width)> accept;
+  // When > 0, every sliceable node over the limit is cut at exactly this width (no candidates).
+  int64_t fixed_width = 0;
+};
+
+// Rewrites `graph` in place. The graph must have static shapes and constant data for the weights.
+// Deterministic.
+Result<SliceReport> slice_graph(Graph& graph, const SliceOptions& options);
+inline Result<SliceReport> slice_graph(Graph& graph, uint64_t slice_limit_bytes, int64_t channel_multiple = 16) {
+  SliceOptions o;
+  o.limit_bytes = slice_limit_bytes;
+  o.channel_multiple = channel_multiple;
+  return slice_graph(graph, o);
+}
 
 }  // namespace deepshark
