@@ -86,8 +86,8 @@ TEST(Slice, SlicedNodesGiveTheUnslicedBits) {
   Tensor x = random_tensor({1, 8, 12, 12}, 99, 1.0f);
   std::vector<Tensor> ref = run_in_memory(prepared_small_model(), x);
   ASSERT_EQ(ref.size(), 1u);
-  // Limits that slice conv2 (221 KiB), fc1 (114 KiB), fc2 (59 KiB) and conv3 (37 KiB) into
-  // 2..many slices.
+  // Limits that slice conv2 (221 KiB), fc1 (114 KiB) and fc2 (59 KiB) into 2..many slices (conv3
+  // has a fused residual and stays whole).
   {
     Graph g = prepared_small_model();
     int residual = 0, bias = 0;
