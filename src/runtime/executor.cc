@@ -112,11 +112,23 @@ Status Executor::build(const ExecutorOptions& options, CountingAllocator& alloca
     }
   }
   // Pack or copy every weight whose data the graph holds; a constant read plainly by several
-  // steps is copied once.
+  // steps is copied once. Each graph constant is released after its last binding, so the weights
+  // are held once (graph copy or packed copy), plus one tensor, while preparing.
+  std::vector<int> pending(nv, 0);
+  for (const WeightBinding& b : bindings_) if (!b.external && b.value != kNoValue) ++pending[b.value];
+  for (ValueId o : g.outputs) if (g.value(o).is_constant()) ++pending[o];
+  auto release = [&](ValueId v) {
+    if (v == kNoValue || --pending[v] > 0) return;
+    Value& val = g.value(v);
+    if (val.is_constant()) val.constant = Tensor::shape_only(val.constant->dtype(), val.constant->shape());
+  };
   for (size_t i = 0; i < bindings_.size(); ++i) {
     const WeightBinding& b = bindings_[i];
     if (b.external) continue;
-    if (b.slot < 0 && value_ptr_[b.value] != nullptr) continue;
+    if (b.slot < 0 && value_ptr_[b.value] != nullptr) {
+      release(b.value);
+      continue;
+    }
     DS_TRY(Buffer buf, Buffer::allocate(allocator, b.bytes, MemoryClass::Weights, "weights"));
     if (b.slot >= 0) {
       DS_RETURN_IF_ERROR(steps_[b.step].kernel->pack_weight(g, b.slot, buf.data())
@@ -127,6 +139,7 @@ Status Executor::build(const ExecutorOptions& options, CountingAllocator& alloca
     summary_.weight_bytes += buf.size();
     bind_weight(i, buf.data());
     weight_buffers_.push_back(std::move(buf));
+    release(b.value);
   }
   // A graph output that is a constant is copied too.
   for (ValueId o : g.outputs) {

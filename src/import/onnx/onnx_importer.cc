@@ -54,7 +54,9 @@ std::string parent_dir(const std::string& path) {
 
 class Importer {
  public:
-  Importer(const onnx::ModelProto& m, std::string model_dir) : model_(m), dir_(std::move(model_dir)) {}
+  // `m` is consumed: each initializer's data is released once copied, so the weights are held
+  // once, not twice, while importing.
+  Importer(onnx::ModelProto& m, std::string model_dir) : model_(m), dir_(std::move(model_dir)) {}
 
   Result<Graph> run() {
     DS_RETURN_IF_ERROR(read_opset());
@@ -65,7 +67,14 @@ class Importer {
       return make_error(ErrorCode::Unsupported, "import", "initializer", gp.sparse_initializer(0).values().name(),
                         "sparse initializers are not supported");
     }
-    for (const onnx::TensorProto& t : gp.initializer()) DS_RETURN_IF_ERROR(add_initializer(t));
+    for (onnx::TensorProto& t : *model_.mutable_graph()->mutable_initializer()) {
+      DS_RETURN_IF_ERROR(add_initializer(t));
+      std::string().swap(*t.mutable_raw_data());
+      google::protobuf::RepeatedField<float>().Swap(t.mutable_float_data());
+      google::protobuf::RepeatedField<int64_t>().Swap(t.mutable_int64_data());
+      google::protobuf::RepeatedField<int32_t>().Swap(t.mutable_int32_data());
+      google::protobuf::RepeatedField<double>().Swap(t.mutable_double_data());
+    }
     // Constant nodes first, so nodes listed before their Constant still find the value.
     for (int i = 0; i < gp.node_size(); ++i) {
       const onnx::NodeProto& n = gp.node(i);
@@ -90,7 +99,7 @@ class Importer {
   }
 
  private:
-  const onnx::ModelProto& model_;
+  onnx::ModelProto& model_;
   std::string dir_;
   Graph g_;
   int64_t opset_ = 1;  // models without opset_import predate opset 2
@@ -229,7 +238,7 @@ class Importer {
   }
 };
 
-Result<Graph> import_model(const std::string& bytes, const std::string& model_dir) {
+Result<Graph> import_model(std::string& bytes, const std::string& model_dir) {
   onnx::ModelProto model;
   if (bytes.size() > kMaxProtoBytes) {
     return Status(ErrorCode::Unsupported, "too large for a protobuf message " +
@@ -239,12 +248,18 @@ Result<Graph> import_model(const std::string& bytes, const std::string& model_di
   if (bytes.empty() || !model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return Status(ErrorCode::InvalidModel, "not a valid ONNX ModelProto (protobuf parse failed)");
   }
+  std::string().swap(bytes);  // the file's bytes are in `model` now
   return Importer(model, model_dir).run();
 }
 
 }  // namespace
 
 Result<Graph> import_onnx_bytes(const std::string& bytes, const std::string& model_dir, const std::string& label) {
+  std::string copy = bytes;
+  return import_onnx_owned(std::move(copy), model_dir, label);
+}
+
+Result<Graph> import_onnx_owned(std::string bytes, const std::string& model_dir, const std::string& label) {
   Result<Graph> g = import_model(bytes, model_dir);
   if (!g.ok()) return g.status().with_context("failed to import model '" + label + "'");
   return g;
@@ -253,7 +268,7 @@ Result<Graph> import_onnx_bytes(const std::string& bytes, const std::string& mod
 Result<Graph> import_onnx(const std::string& path) {
   Result<std::string> bytes = read_limited(path, "model");
   if (!bytes.ok()) return bytes.status();
-  return import_onnx_bytes(*bytes, parent_dir(path), path);
+  return import_onnx_owned(std::move(bytes).value(), parent_dir(path), path);
 }
 
 Result<Tensor> read_onnx_tensor(const std::string& path) {

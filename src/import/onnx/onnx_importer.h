@@ -33,6 +33,8 @@ namespace deepshark {
 // data ("" forbids it); `label` names the model in messages.
 Result<Graph> import_onnx(const std::string& path);
 Result<Graph> import_onnx_bytes(const std::string& bytes, const std::string& model_dir, const std::string& label);
+// The same, consuming the bytes: they are freed once parsed (peak memory: the model once).
+Result<Graph> import_onnx_owned(std::string bytes, const std::string& model_dir, const std::string& label);
 
 // Reads a serialized onnx.TensorProto (.pb), as used by ONNX test data sets. Same decoder and
 // errors as initializers (external data is confined to the file's folder).
