@@ -13,6 +13,7 @@ scripts/build.sh release
 /usr/bin/python3 scripts/make_models.py --out build/models
 /usr/bin/python3 scripts/ocr_inputs.py --out build/models
 /usr/bin/python3 scripts/make_tf_models.py models build/models/tf
+/usr/bin/python3 scripts/make_caffe_models.py build/models/caffe
 /usr/bin/python3 scripts/make_shared_refs.py --out build/models/shared_refs
 [[ -d ../shared/models ]] || echo "NOTE: ../shared/models is absent: tests that need real models will be skipped"
 
