@@ -31,7 +31,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def load_schema():
-    out = tempfile.mkdtemp(prefix="deepshark_caffe_proto_py")
+    out = os.path.join(tempfile.gettempdir(), "deepshark_caffe_proto_py")  # reused: no litter
+    os.makedirs(out, exist_ok=True)
     subprocess.check_call(["protoc", "--python_out=" + out, "-I", os.path.join(ROOT, "src/import/caffe"), "caffe.proto"])
     sys.path.insert(0, out)
     import caffe_pb2
