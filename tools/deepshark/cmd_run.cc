@@ -54,28 +54,41 @@ int cmd_run(const Args& a) {
     opt.input_shapes[name] = t->shape();
     inputs.push_back({name, std::move(t).value()});
   }
-  if (a.random_inputs) {
-    auto g = ds::load_model(ds::ModelSource{a.model, a.weights, a.mean, a.shapes});
-    if (!g.ok()) return fail(g.status());
+  // --random-inputs: seeded uniform [0,1) values for every input not given. A .dsk model's input
+  // shapes are fixed at pack time, so they come from the opened session; others from the model.
+  auto fill_random = [&](const std::vector<ds::TensorInfo>& infos) -> ds::Status {
     std::mt19937 rng(42);
     std::uniform_real_distribution<float> dist(0.f, 1.f);
-    for (ds::ValueId id : g->inputs) {
-      const ds::Value& v = g->value(id);
+    for (const ds::TensorInfo& v : infos) {
       bool given = false;
       for (const auto& nt : inputs) given |= nt.name == v.name;
       if (given) continue;
-      ds::Shape s = opt.input_shapes.count(v.name) ? opt.input_shapes[v.name] : v.shape;
-      for (int64_t& d : s) if (d < 0) d = 1;
-      auto t = ds::Tensor::create(v.dtype, s);
-      if (!t.ok()) return fail(t.status());
+      ds::Shape shape = opt.input_shapes.count(v.name) ? opt.input_shapes[v.name] : v.shape;
+      for (int64_t& d : shape) if (d < 0) d = 1;
+      auto t = ds::Tensor::create(v.dtype, shape);
+      if (!t.ok()) return t.status();
       if (v.dtype == ds::DType::F32) for (int64_t k = 0; k < t->numel(); ++k) t->data<float>()[k] = dist(rng);
-      opt.input_shapes[v.name] = s;
+      opt.input_shapes[v.name] = shape;
       inputs.push_back({v.name, std::move(t).value()});
     }
+    return ds::Status::ok_status();
+  };
+  const bool packed = std::filesystem::path(a.model).extension() == ".dsk";
+  if (a.random_inputs && !packed) {
+    auto g = ds::load_model(ds::ModelSource{a.model, a.weights, a.mean, a.shapes});
+    if (!g.ok()) return fail(g.status());
+    std::vector<ds::TensorInfo> infos;
+    for (ds::ValueId id : g->inputs) infos.push_back({g->value(id).name, g->value(id).dtype, g->value(id).shape});
+    ds::Status st = fill_random(infos);
+    if (!st.ok()) return fail(st);
   }
   auto session = ds::Session::open(a.model, opt);
   if (!session.ok()) return fail(session.status());
   ds::Session& s = **session;
+  if (a.random_inputs && packed) {
+    ds::Status st = fill_random(s.inputs());
+    if (!st.ok()) return fail(st);
+  }
   if (a.kernels) {
     for (const auto& k : s.kernels()) std::cerr << k.node << " (" << k.op << "): " << k.kernel << "\n";
   }

@@ -84,3 +84,25 @@ TEST(Cli, RunWritesOutputsAndInspectPrintsJson) {
 
 }  // namespace
 }  // namespace deepshark::testing
+
+namespace deepshark::testing {
+namespace {
+
+TEST(Cli, PackThenRunUnderABudgetWithRandomInputs) {
+  DS_REQUIRE_SHARED_MODELS();
+  const std::string dsk = ::testing::TempDir() + "/cli_mnist.dsk";
+  CliResult p = cli("pack " + shared_models_dir() + "/mnist/onnx/mnist-8.onnx -o " + dsk);
+  ASSERT_EQ(p.code, 0) << p.output;
+  EXPECT_NE(p.output.find("pieces"), std::string::npos) << p.output;
+  CliResult r = cli("run " + dsk + " --random-inputs --memory 1MiB --report --plan");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("managed memory: peak"), std::string::npos) << r.output;
+  CliResult tiny = cli("run " + dsk + " --random-inputs --memory 1KiB");
+  EXPECT_EQ(tiny.code, 1) << tiny.output;
+  EXPECT_NE(tiny.output.find("infeasible: needs at least"), std::string::npos) << tiny.output;
+  CliResult bad = cli("run " + dsk + " --random-inputs --memory 12parsecs");
+  EXPECT_EQ(bad.code, 2) << bad.output;
+}
+
+}  // namespace
+}  // namespace deepshark::testing
