@@ -243,6 +243,9 @@ def make_models(out, only):
         with torch.no_grad():
             ref = net(torch.from_numpy(img)).numpy().astype(np.float32)
         np.save(os.path.join(out, name + ".ref_torch.npy"), ref)
+        # The ONNX export of the same weights, for DeepShark's Caffe-vs-ONNX comparison.
+        torch.onnx.export(net, torch.from_numpy(img), os.path.join(out, name + ".onnx"), opset_version=13,
+                          input_names=["input"], output_names=["output"])
         cvnet = cv2.dnn.readNetFromCaffe(proto_path, model_path)
         cvnet.setInput(img)
         ref_cv = cvnet.forward().reshape(ref.shape).astype(np.float32)

@@ -228,6 +228,10 @@ def make_models(out, only):
             if name == "vgg16":
                 ref = torch.softmax(ref, 1)
         np.save(os.path.join(out, name + ".ref_torch.npy"), ref.numpy().astype(np.float32))
+        # The ONNX export of the same weights (NCHW input), for DeepShark's TF-vs-ONNX comparison.
+        exported = torch.nn.Sequential(net, torch.nn.Softmax(1)) if name == "vgg16" else net
+        torch.onnx.export(exported, torch.from_numpy(img.transpose(0, 3, 1, 2).copy()), os.path.join(out, name + ".onnx"),
+                          opset_version=13, input_names=["input"], output_names=["output"])
         cvnet = cv2.dnn.readNetFromTensorflow(pb_path)
         cvnet.setInput(img.transpose(0, 3, 1, 2).copy())  # OpenCV takes NCHW blobs
         ref_cv = cvnet.forward().reshape(ref.shape)

@@ -110,6 +110,57 @@ TEST_P(StreamFormatsLarge, BitIdenticalUnderTenPercentBudget) {
   std::filesystem::remove(dsk);
 }
 
+// The same weights through DeepShark's ONNX importer (the scripts export NET.onnx from the torch
+// model they convert) and through the Caffe / TensorFlow importer: outputs agree within float
+// tolerance (different graphs: TF's NHWC boundary transposes, Caffe's ReLU6 as two ReLUs).
+TEST_P(StreamFormatsLarge, MatchesTheOnnxExportOfTheSameWeights) {
+  const FormatCase& c = GetParam();
+  const std::string gen = generated_models_dir();
+  const std::string stem = gen + "/" + c.format + "/" + c.net;
+  const bool caffe = c.format == "caffe";
+  const std::string model = stem + (caffe ? ".prototxt" : ".pb");
+  if (gen.empty() || !std::filesystem::exists(model) || !std::filesystem::exists(stem + ".onnx")) {
+    GTEST_SKIP() << c.net << " (" << c.format << ") or its ONNX export was not generated";
+  }
+  auto x = read_npy(stem + ".input.npy");
+  ASSERT_TRUE(x.ok()) << x.status().message();
+  const std::string input_name = caffe ? "data" : "input";
+  SessionOptions o;
+  o.threads = kThreads;
+  o.weights_path = caffe ? stem + ".caffemodel" : "";
+  o.input_shapes[input_name] = x->shape();
+  auto native = Session::open(model, o);
+  ASSERT_TRUE(native.ok()) << native.status().message();
+  auto a = (*native)->run({{input_name, *x}});
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  // The ONNX export takes NCHW; the TF model's input is NHWC.
+  Tensor nchw = *x;
+  if (!caffe) {
+    const Shape& s = x->shape();  // [N, H, W, C]
+    auto t = Tensor::create(DType::F32, {s[0], s[3], s[1], s[2]});
+    ASSERT_TRUE(t.ok());
+    for (int64_t h = 0; h < s[1]; ++h)
+      for (int64_t w = 0; w < s[2]; ++w)
+        for (int64_t ch = 0; ch < s[3]; ++ch)
+          t->data<float>()[(ch * s[1] + h) * s[2] + w] = x->data<float>()[(h * s[2] + w) * s[3] + ch];
+    nchw = std::move(t).value();
+  }
+  SessionOptions oo;
+  oo.threads = kThreads;
+  auto onnx = Session::open(stem + ".onnx", oo);
+  ASSERT_TRUE(onnx.ok()) << onnx.status().message();
+  auto b = (*onnx)->run({{"input", nchw}});
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  ASSERT_EQ(a->size(), 1u);
+  ASSERT_EQ(b->size(), 1u);
+  const Tensor& ta = (*a)[0].tensor;
+  Tensor tb = (*b)[0].tensor;
+  ASSERT_EQ(ta.numel(), tb.numel());
+  tb = tb.reshaped(ta.shape());
+  const double scale = std::max(1e-3, max_abs(tb.view()));
+  EXPECT_LE(max_abs_diff(ta.view(), tb.view()) / scale, 1e-4) << c.name;
+}
+
 std::vector<FormatCase> cases() {
   std::vector<FormatCase> v;
   for (const char* format : {"tf", "caffe"}) {
