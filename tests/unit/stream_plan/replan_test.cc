@@ -13,48 +13,12 @@
 #include "plan/planner.h"
 #include "runtime/block_stream.h"
 #include "runtime/executor.h"
+#include "support/small_model.h"
 #include "support/test_support.h"
 #include "transform/prepare.h"
 
 namespace deepshark::testing {
 namespace {
-
-Tensor random_tensor(Shape shape, uint32_t seed, float scale = 0.1f) {
-  auto t = Tensor::create(DType::F32, std::move(shape));
-  DS_CHECK(t.ok());
-  fill_uniform(t->view(), seed, -scale, scale);
-  return std::move(t).value();
-}
-
-// x[1,8,12,12] -> Conv(8->64) -> Relu -> Conv(64->96) -> GAP -> Flatten -> Gemm(96->300) -> Relu
-//   -> MatMul(300->50): the model of tests/unit/pack/stream_fault_test.cc.
-Graph small_model() {
-  Graph g;
-  g.name = "small";
-  ValueId x = g.add_value("x", DType::F32, {1, 8, 12, 12}, true);
-  g.inputs.push_back(x);
-  auto v = [&](const char* n) { return g.add_value(n); };
-  ValueId c1 = v("c1"), r1 = v("r1"), c2 = v("c2"), p = v("p"), f = v("f"), fc = v("fc"), r2 = v("r2"), y = v("y");
-  Node& conv1 = g.add_node(OpType::Conv, "conv1",
-                           {x, g.add_constant("w1", random_tensor({64, 8, 3, 3}, 1)),
-                            g.add_constant("b1", random_tensor({64}, 2))},
-                           {c1});
-  conv1.attrs.set_ints("pads", {1, 1, 1, 1});
-  g.add_node(OpType::Relu, "relu1", {c1}, {r1});
-  g.add_node(OpType::Conv, "conv2",
-             {r1, g.add_constant("w2", random_tensor({96, 64, 3, 3}, 3)), g.add_constant("b2", random_tensor({96}, 4))},
-             {c2});
-  g.add_node(OpType::GlobalAveragePool, "gap", {c2}, {p});
-  g.add_node(OpType::Flatten, "flatten", {p}, {f});
-  Node& gemm = g.add_node(OpType::Gemm, "fc1",
-                          {f, g.add_constant("w3", random_tensor({300, 96}, 5)), g.add_constant("b3", random_tensor({300}, 6))},
-                          {fc});
-  gemm.attrs.set_int("transB", 1);
-  g.add_node(OpType::Relu, "relu2", {fc}, {r2});
-  g.add_node(OpType::MatMul, "fc2", {r2, g.add_constant("w4", random_tensor({300, 50}, 7))}, {y});
-  g.outputs.push_back(y);
-  return g;
-}
 
 Graph prepared() {
   Graph g = small_model();
