@@ -187,4 +187,12 @@ std::string ints_to_string(const std::vector<int64_t>& v) {
   return s + "]";
 }
 
+bool next_index(std::vector<int64_t>& idx, const Shape& shape) {
+  for (size_t d = shape.size(); d-- > 0;) {
+    if (++idx[d] < shape[d]) return true;
+    idx[d] = 0;
+  }
+  return false;
+}
+
 }  // namespace deepshark::ref

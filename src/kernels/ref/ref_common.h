@@ -87,4 +87,7 @@ bool broadcastable_to(const Shape& in_shape, const Shape& out_shape);
 
 std::string ints_to_string(const std::vector<int64_t>& v);
 
+// Advances a row-major multi-index over `shape`; false when it wraps around.
+bool next_index(std::vector<int64_t>& idx, const Shape& shape);
+
 }  // namespace deepshark::ref

@@ -12,13 +12,21 @@ namespace {
 const std::byte* bytes_of(const TensorView& t) { return static_cast<const std::byte*>(t.data); }
 std::byte* bytes_of_out(const TensorView& t) { return static_cast<std::byte*>(t.data); }
 
-// Advances a row-major multi-index over `shape`; false when it wraps around.
-bool next_index(std::vector<int64_t>& idx, const Shape& shape) {
-  for (size_t d = shape.size(); d-- > 0;) {
-    if (++idx[d] < shape[d]) return true;
-    idx[d] = 0;
-  }
-  return false;
+// y[o] = x[offset(idx)] for every output multi-index idx over `out`, in row-major order: the copy
+// loop of Slice, Transpose and Tile, which differ only in where an output element comes from.
+template <typename OffsetFn>
+Status gather_copy(const RefArgs& a, const Shape& out, OffsetFn offset) {
+  return dispatch_by_size(a, a.in(0).dtype, [&](auto tag) -> Status {
+    using T = decltype(tag);
+    const T* x = a.in(0).as<T>();
+    T* y = a.out(0).as<T>();
+    std::vector<int64_t> idx(out.size(), 0);
+    int64_t o = 0;
+    do {
+      y[o++] = x[offset(idx)];
+    } while (next_index(idx, out));
+    return Status::ok_status();
+  });
 }
 
 }  // namespace
@@ -166,18 +174,10 @@ Status run_Slice(const RefArgs& a) {
   DS_RETURN_IF_ERROR(a.check_out_shape(0, out));
   if (numel(out) == 0) return Status::ok_status();
   const auto strides = row_major_strides(xs);
-  return dispatch_by_size(a, a.in(0).dtype, [&](auto tag) -> Status {
-    using T = decltype(tag);
-    const T* x = a.in(0).as<T>();
-    T* y = a.out(0).as<T>();
-    std::vector<int64_t> idx(out.size(), 0);
-    int64_t o = 0;
-    do {
-      int64_t off = 0;
-      for (size_t d = 0; d < out.size(); ++d) off += (begin[d] + idx[d] * step[d]) * strides[d];
-      y[o++] = x[off];
-    } while (next_index(idx, out));
-    return Status::ok_status();
+  return gather_copy(a, out, [&](const std::vector<int64_t>& idx) {
+    int64_t off = 0;
+    for (size_t d = 0; d < idx.size(); ++d) off += (begin[d] + idx[d] * step[d]) * strides[d];
+    return off;
   });
 }
 
@@ -237,18 +237,10 @@ Status run_Transpose(const RefArgs& a) {
   const auto in_strides = row_major_strides(xs);
   std::vector<int64_t> step(rank);
   for (size_t i = 0; i < rank; ++i) step[i] = in_strides[static_cast<size_t>(perm[i])];
-  return dispatch_by_size(a, a.in(0).dtype, [&](auto tag) -> Status {
-    using T = decltype(tag);
-    const T* x = a.in(0).as<T>();
-    T* y = a.out(0).as<T>();
-    std::vector<int64_t> idx(rank, 0);
-    int64_t o = 0;
-    do {
-      int64_t off = 0;
-      for (size_t d = 0; d < rank; ++d) off += idx[d] * step[d];
-      y[o++] = x[off];
-    } while (next_index(idx, out));
-    return Status::ok_status();
+  return gather_copy(a, out, [&](const std::vector<int64_t>& idx) {
+    int64_t off = 0;
+    for (size_t d = 0; d < idx.size(); ++d) off += idx[d] * step[d];
+    return off;
   });
 }
 
@@ -285,18 +277,10 @@ Status run_Tile(const RefArgs& a) {
   DS_RETURN_IF_ERROR(a.check_out_shape(0, out));
   if (numel(out) == 0) return Status::ok_status();
   const auto strides = row_major_strides(xs);
-  return dispatch_by_size(a, a.in(0).dtype, [&](auto tag) -> Status {
-    using T = decltype(tag);
-    const T* x = a.in(0).as<T>();
-    T* y = a.out(0).as<T>();
-    std::vector<int64_t> idx(out.size(), 0);
-    int64_t o = 0;
-    do {
-      int64_t off = 0;
-      for (size_t d = 0; d < out.size(); ++d) off += (idx[d] % xs[d]) * strides[d];
-      y[o++] = x[off];
-    } while (next_index(idx, out));
-    return Status::ok_status();
+  return gather_copy(a, out, [&](const std::vector<int64_t>& idx) {
+    int64_t off = 0;
+    for (size_t d = 0; d < idx.size(); ++d) off += (idx[d] % xs[d]) * strides[d];
+    return off;
   });
 }
 

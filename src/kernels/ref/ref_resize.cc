@@ -11,14 +11,6 @@
 namespace deepshark::ref {
 namespace {
 
-bool next_index(std::vector<int64_t>& idx, const Shape& shape) {
-  for (size_t d = shape.size(); d-- > 0;) {
-    if (++idx[d] < shape[d]) return true;
-    idx[d] = 0;
-  }
-  return false;
-}
-
 // Maps a (possibly out-of-range) coordinate into [0, n) by reflection without repeating the edge.
 int64_t reflect(int64_t c, int64_t n) {
   if (n == 1) return 0;
