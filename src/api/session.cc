@@ -173,7 +173,7 @@ MemoryReport Session::memory() const {
     const BlockStreamSession& b = *impl_->stream;
     r.weight_bytes = b.plan().resident_bytes + b.plan().ring_bytes;
     r.peak_managed_bytes = b.peak_managed_bytes();
-    r.current_managed_bytes = b.peak_managed_bytes();
+    r.current_managed_bytes = b.current_managed_bytes();
     return r;
   }
   const ExecutorSummary& s = impl_->executor->summary();

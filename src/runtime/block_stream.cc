@@ -369,6 +369,7 @@ const Plan& BlockStreamSession::plan() const { return impl_->plan; }
 const PlanInput& BlockStreamSession::plan_input() const { return impl_->plan_input; }
 const StreamReport& BlockStreamSession::last_report() const { return impl_->report; }
 uint64_t BlockStreamSession::peak_managed_bytes() const { return impl_->allocator.peak_bytes(); }
+uint64_t BlockStreamSession::current_managed_bytes() const { return impl_->allocator.current_bytes(); }
 uint64_t BlockStreamSession::weight_bytes() const {
   uint64_t t = 0;
   for (const PieceSummary& p : impl_->plan_input.pieces) t += aligned_piece_bytes(p.bytes);

@@ -89,6 +89,7 @@ class BlockStreamSession {
   const PlanInput& plan_input() const;
   const StreamReport& last_report() const;
   uint64_t peak_managed_bytes() const;
+  uint64_t current_managed_bytes() const;
   uint64_t weight_bytes() const;  // all pieces, aligned
 
  private:

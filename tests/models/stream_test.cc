@@ -179,6 +179,8 @@ TEST(StreamMnist, AccuracyFromDskAtSmallestBudgetIs9890) {
   }
   EXPECT_EQ(correct, 9890);
   EXPECT_LE(s->memory().peak_managed_bytes, o.memory_budget_bytes);
+  EXPECT_GT(s->memory().current_managed_bytes, 0u);
+  EXPECT_LE(s->memory().current_managed_bytes, s->memory().peak_managed_bytes);
 }
 
 }  // namespace
