@@ -95,8 +95,10 @@ Result<ModelInfo> inspect_model(const ModelSource& source, const std::map<std::s
   // The activation peak as a session will lay it out (blocked layouts pad channels).
   KernelConfig base;
   const LayoutPlan layouts = assign_layouts(g, base, /*use_dnnl=*/true);
-  info.activation_peak_bytes =
-      plan_arena(compute_lifetimes(g, plan_value_bytes(g, layouts)).requests, kDefaultAlignment).total_bytes;
+  LifetimeOptions lifetime_options;
+  lifetime_options.value_bytes = plan_value_bytes(g, layouts);
+  lifetime_options.value_layout = layouts.value_layout;
+  info.activation_peak_bytes = plan_arena(compute_lifetimes(g, lifetime_options).requests, kDefaultAlignment).total_bytes;
   return info;
 }
 

@@ -70,6 +70,12 @@ class Kernel {
     return Status(ErrorCode::Internal, "kernel has no weight slots");
   }
 
+  // True when node input `input` may occupy the same memory as output 0: the kernel reads it
+  // as the accumulator of its output (a fused residual's sum post-op), never after writing
+  // the output elsewhere. The executor then runs the residual add in place (no copy, no
+  // second tensor). Default: no input may.
+  virtual bool may_share_output(int /*input*/) const { return false; }
+
   // inputs/outputs: views with the node's static shapes (outputs already allocated);
   // an absent optional input has data == nullptr. weights: one pointer per slot.
   virtual Status run(std::span<const TensorView> inputs, std::span<const TensorView> outputs,

@@ -56,8 +56,12 @@ Status Executor::build(const ExecutorOptions& options, CountingAllocator& alloca
   // Blocked activation layouts between oneDNN kernels (the packer runs the same pass).
   const LayoutPlan plan = assign_layouts(g, config, options.use_dnnl);
   summary_.blocked_values = plan.blocked_values;
-  const ValueLifetimes lifetimes = compute_lifetimes(g, plan_value_bytes(g, plan));
-  alias_root_ = lifetimes.alias_root;
+
+  LifetimeOptions lifetime_options;
+  lifetime_options.value_bytes = plan_value_bytes(g, plan);
+  lifetime_options.value_layout = plan.value_layout;
+  // Views (reshape-like nodes, Concat views) need no kernel.
+  const ValueLifetimes views = compute_lifetimes(g, lifetime_options);
 
   // Kernels (oneDNN first, reference where oneDNN has none).
   steps_.resize(g.nodes.size());
@@ -65,7 +69,7 @@ Status Executor::build(const ExecutorOptions& options, CountingAllocator& alloca
     const Node& n = g.nodes[i];
     Step& s = steps_[i];
     s.node = static_cast<int>(i);
-    if (lifetimes.alias_node[i]) {
+    if (views.alias_node[i]) {
       s.alias = true;
       ++summary_.alias_nodes;
       continue;
@@ -79,6 +83,26 @@ Status Executor::build(const ExecutorOptions& options, CountingAllocator& alloca
     for (int w = 0; w < s.kernel->weight_count(); ++w) s.claimed.push_back(s.kernel->weight_input(w));
     s.weights.assign(s.kernel->weight_count(), nullptr);
   }
+
+  // Lifetimes once the kernels are known: a kernel that accumulates into an input (a fused
+  // residual) may have its output placed on that input.
+  std::vector<int> shared_input(g.nodes.size(), -1);
+  for (const Step& s : steps_) {
+    if (s.alias) continue;
+    const Node& n = g.nodes[s.node];
+    for (size_t j = 0; j < n.inputs.size(); ++j) {
+      if (!s.kernel->may_share_output(static_cast<int>(j))) continue;
+      const bool same_layout = n.inputs[j] != kNoValue && !n.outputs.empty() && n.outputs[0] != kNoValue &&
+                               plan.value_layout[n.inputs[j]] == plan.value_layout[n.outputs[0]];
+      if (same_layout) shared_input[s.node] = static_cast<int>(j);
+    }
+  }
+  lifetime_options.shared_input = std::move(shared_input);
+  const ValueLifetimes lifetimes = compute_lifetimes(g, lifetime_options);
+  alias_root_ = lifetimes.alias_root;
+  alias_offset_ = lifetimes.alias_offset;
+  summary_.in_place_nodes = lifetimes.in_place_nodes;
+  summary_.concat_views = lifetimes.concat_views;
 
   // Weight bindings: kernel slots, then plain constant inputs.
   value_ptr_.assign(nv, nullptr);
@@ -234,7 +258,10 @@ Status Executor::bind_inputs(std::span<const TensorView> inputs) {
 
 Status Executor::run_steps(int begin, int end) {
   const Graph& g = graph_;
-  auto ptr = [&](ValueId v) -> std::byte* { return value_ptr_[alias_root_[v]]; };
+  auto ptr = [&](ValueId v) -> std::byte* {
+    std::byte* base = value_ptr_[alias_root_[v]];
+    return base ? base + alias_offset_[v] : nullptr;
+  };
   for (int i = begin; i < end; ++i) {
     Step& s = steps_[i];
     if (s.alias) continue;
@@ -262,7 +289,7 @@ Result<std::vector<Tensor>> Executor::collect_outputs() {
   for (ValueId o : g.outputs) {
     const Value& v = g.value(o);
     DS_TRY(Tensor t, Tensor::create(v.dtype, v.shape));
-    if (t.bytes()) std::memcpy(t.raw(), value_ptr_[alias_root_[o]], t.bytes());
+    if (t.bytes()) std::memcpy(t.raw(), value_ptr_[alias_root_[o]] + alias_offset_[o], t.bytes());
     outs.push_back(std::move(t));
   }
   return outs;

@@ -51,6 +51,8 @@ struct ExecutorSummary {
   int dnnl_nodes = 0;
   int ref_nodes = 0;
   int alias_nodes = 0;  // reshape-like nodes that run as views
+  int concat_views = 0;    // Concat nodes whose inputs are written in place (runtime/lifetimes)
+  int in_place_nodes = 0;  // nodes whose output overwrites an input (fused residuals, runtime/lifetimes)
   int blocked_values = 0;  // activations kept in oneDNN's blocked layout (runtime/layout_assign)
 };
 
@@ -102,6 +104,7 @@ class Executor {
   ExecutorSummary summary_;
   std::vector<std::byte*> value_ptr_;      // resolved address per value (inputs set per run)
   std::vector<ValueId> alias_root_;        // value -> value whose storage it uses
+  std::vector<uint64_t> alias_offset_;     // value -> its byte offset in that storage
   std::vector<double> node_times_ms_;
 };
 

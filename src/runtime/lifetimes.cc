@@ -23,20 +23,122 @@ bool is_alias_node(const Graph& g, const Node& n) {
   return out.shape_known && src.shape_known && out.dtype == src.dtype && numel(out.shape) == numel(src.shape);
 }
 
-ValueLifetimes compute_lifetimes(const Graph& g, const std::vector<uint64_t>& value_bytes) {
+ValueLifetimes compute_lifetimes(const Graph& g, const LifetimeOptions& options) {
+  const std::vector<uint64_t>& value_bytes = options.value_bytes;
+  const std::vector<int>& shared_input = options.shared_input;
   const size_t nv = g.values.size();
   ValueLifetimes lt;
-  lt.alias_root.resize(nv);
-  for (size_t i = 0; i < nv; ++i) lt.alias_root[i] = static_cast<ValueId>(i);
+  // parent: the value whose storage a value uses at byte offset `offset` (itself, 0 for a
+  // root). Parents never form a cycle: they point to a value produced earlier, or (Concat
+  // views) from a Concat's inputs to its output.
+  std::vector<ValueId> parent(nv);
+  std::vector<uint64_t> offset(nv, 0);
+  for (size_t i = 0; i < nv; ++i) parent[i] = static_cast<ValueId>(i);
+  auto root = [&](ValueId v) {
+    while (parent[v] != v) v = parent[v];
+    return v;
+  };
+  auto layout = [&](ValueId v) { return static_cast<size_t>(v) < options.value_layout.size() ? options.value_layout[v] : ActLayout::Plain; };
   lt.alias_node.assign(g.nodes.size(), false);
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& n = g.nodes[i];
     if (!is_alias_node(g, n)) continue;
     lt.alias_node[i] = true;
-    lt.alias_root[n.outputs[0]] = lt.alias_root[n.inputs[0]];
+    parent[n.outputs[0]] = n.inputs[0];
   }
   std::vector<bool> is_graph_input(nv, false);
   for (ValueId v : g.inputs) is_graph_input[v] = true;
+  auto bytes_of = [&](ValueId v) {
+    const Value& val = g.value(v);
+    return static_cast<size_t>(v) < value_bytes.size() ? value_bytes[v] : static_cast<uint64_t>(numel(val.shape)) * dtype_size(val.dtype);
+  };
+  // Concat views.
+  std::vector<int> readers(nv, 0);
+  std::vector<bool> produced(nv, false), is_graph_output(nv, false);
+  for (const Node& n : g.nodes) {
+    for (ValueId v : n.inputs) if (v != kNoValue) ++readers[v];
+    for (ValueId v : n.outputs) if (v != kNoValue) produced[v] = true;
+  }
+  for (ValueId o : g.outputs) is_graph_output[o] = true;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    if (n.op != OpType::Concat || n.inputs.empty() || n.outputs.size() != 1 || n.outputs[0] == kNoValue) continue;
+    const ValueId out = n.outputs[0];
+    const Value& ov = g.value(out);
+    if (!ov.shape_known || ov.is_constant()) continue;
+    const int64_t rank = static_cast<int64_t>(ov.shape.size());
+    int64_t axis = n.attrs.get_int("axis", 0);
+    if (axis < 0) axis += rank;
+    if (axis < 0 || axis >= rank) continue;
+    bool ok = true;
+    for (int64_t d = 0; d < axis; ++d) ok &= ov.shape[d] == 1;
+    uint64_t sum = 0;
+    for (ValueId in : n.inputs) {
+      ok = ok && in != kNoValue && produced[in] && readers[in] == 1 && !is_graph_output[in] && !is_graph_input[in] &&
+           !g.value(in).is_constant() && parent[in] == in && layout(in) == layout(out) &&
+           g.value(in).dtype == ov.dtype;
+      if (ok) sum += bytes_of(in);
+    }
+    if (!ok || sum != bytes_of(out)) continue;
+    uint64_t at = 0;
+    for (ValueId in : n.inputs) {
+      parent[in] = out;
+      offset[in] = at;
+      at += bytes_of(in);
+    }
+    lt.alias_node[i] = true;
+    ++lt.concat_views;
+  }
+  const int end = static_cast<int>(g.nodes.size());
+  // Last step that touches each value directly (graph outputs: past the last node).
+  std::vector<int> last_direct(nv, -1);
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    for (ValueId v : g.nodes[i].inputs) if (v != kNoValue) last_direct[v] = static_cast<int>(i);
+    for (ValueId v : g.nodes[i].outputs) if (v != kNoValue) last_direct[v] = std::max(last_direct[v], static_cast<int>(i));
+  }
+  for (ValueId o : g.outputs) last_direct[o] = end;
+  std::vector<int> root_last(nv, -1);
+  for (size_t v = 0; v < nv; ++v) {
+    ValueId r = root(static_cast<ValueId>(v));
+    root_last[r] = std::max(root_last[r], last_direct[v]);
+  }
+  // In-place outputs, in node order (a chain of them shares one root).
+  for (size_t i = 0; i < g.nodes.size() && !shared_input.empty(); ++i) {
+    const Node& n = g.nodes[i];
+    const int k = i < shared_input.size() ? shared_input[i] : -1;
+    if (k < 0 || lt.alias_node[i] || n.outputs.empty() || n.outputs[0] == kNoValue) continue;
+    const ValueId in = n.input(static_cast<size_t>(k)), out = n.outputs[0];
+    if (in == kNoValue || g.value(in).is_constant()) continue;
+    const ValueId r = root(in);
+    if (is_graph_input[r] || g.value(r).is_constant() || root_last[r] != static_cast<int>(i)) continue;
+    uint64_t in_offset = 0;  // where the input starts in the root's storage
+    for (ValueId u = in; parent[u] != u; u = parent[u]) in_offset += offset[u];
+    if (root(out) != out || in_offset != 0 || bytes_of(in) != bytes_of(out) || bytes_of(r) != bytes_of(out) ||
+        g.value(r).dtype != g.value(out).dtype || layout(r) != layout(out)) {
+      continue;
+    }
+    bool read_elsewhere = false;  // the node must not read the shared storage through another input
+    for (size_t j = 0; j < n.inputs.size(); ++j) {
+      read_elsewhere |= j != static_cast<size_t>(k) && n.inputs[j] != kNoValue && root(n.inputs[j]) == r;
+    }
+    if (read_elsewhere) continue;
+    parent[out] = r;
+    root_last[r] = std::max(root_last[r], root_last[out]);
+    ++lt.in_place_nodes;
+  }
+  lt.alias_root.resize(nv);
+  lt.alias_offset.assign(nv, 0);
+  for (size_t v = 0; v < nv; ++v) {
+    ValueId u = static_cast<ValueId>(v);
+    uint64_t at = 0;
+    while (parent[u] != u) {
+      at += offset[u];
+      u = parent[u];
+    }
+    lt.alias_root[v] = u;
+    lt.alias_offset[v] = at;
+  }
+
   std::vector<int> first(nv, -1), last(nv, -1);
   auto touch = [&](ValueId v, int step) {
     ValueId r = lt.alias_root[v];
@@ -48,14 +150,11 @@ ValueLifetimes compute_lifetimes(const Graph& g, const std::vector<uint64_t>& va
     for (ValueId o : n.outputs) if (o != kNoValue) touch(o, static_cast<int>(i));
     for (ValueId in : n.inputs) if (in != kNoValue && !g.value(in).is_constant()) touch(in, static_cast<int>(i));
   }
-  const int end = static_cast<int>(g.nodes.size());
   for (ValueId o : g.outputs) if (!g.value(o).is_constant()) touch(o, end);
   for (size_t v = 0; v < nv; ++v) {
     const Value& val = g.values[v];
     if (lt.alias_root[v] != static_cast<ValueId>(v) || val.is_constant() || is_graph_input[v] || first[v] < 0) continue;
-    uint64_t bytes = v < value_bytes.size() ? value_bytes[v]
-                                            : static_cast<uint64_t>(numel(val.shape)) * dtype_size(val.dtype);
-    lt.requests.push_back({bytes, first[v], last[v]});
+    lt.requests.push_back({bytes_of(static_cast<ValueId>(v)), first[v], last[v]});
     lt.request_value.push_back(static_cast<ValueId>(v));
   }
   return lt;

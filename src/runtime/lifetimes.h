@@ -3,7 +3,14 @@
 // Step i is node i. Graph inputs live in the caller's memory and constants in weight memory, so
 // neither takes arena space. Reshape-like nodes (Reshape, Flatten, Squeeze, Unsqueeze, Identity,
 // Dropout) whose input is not a constant run as views: their output shares its input's storage
-// (the alias root), and the root's lifetime covers both.
+// (the alias root), and the root's lifetime covers both. A node whose kernel may accumulate
+// into one of its inputs (Kernel::may_share_output: a fused residual) writes its output over
+// that input when this is the input's last use and both take the same bytes: the output then
+// shares the input's root too (no second tensor, no copy). A Concat along the first axis whose
+// leading dims are all 1 (channels of an N=1 tensor, e.g. the slices of a sliced node) runs as
+// a view too: each input is written by its producer straight into its place in the output
+// (alias_offset), when every input is produced by a node, read only by the Concat, and takes
+// the output's layout.
 //
 //   ds::ValueLifetimes lt = ds::compute_lifetimes(graph);
 //   ds::ArenaLayout layout = ds::plan_arena(lt.requests, 64);
@@ -12,6 +19,7 @@
 #include <vector>
 
 #include "graph/graph.h"
+#include "kernels/kernel.h"
 #include "runtime/arena_planner.h"
 
 namespace deepshark {
@@ -21,13 +29,25 @@ bool is_alias_node(const Graph& graph, const Node& node);
 
 struct ValueLifetimes {
   std::vector<ValueId> alias_root;      // per value: the value whose storage it uses
+  std::vector<uint64_t> alias_offset;   // per value: its byte offset in the root's storage
   std::vector<bool> alias_node;         // per node
   std::vector<ArenaRequest> requests;   // one per arena-resident root value
   std::vector<ValueId> request_value;   // the value of each request
+  int in_place_nodes = 0;               // nodes whose output shares an input's storage
+  int concat_views = 0;                 // Concat nodes run as views
 };
 
-// value_bytes: bytes per value in its layout (runtime/layout_assign's plan_value_bytes); empty =
-// the plain size numel * dtype size.
-ValueLifetimes compute_lifetimes(const Graph& graph, const std::vector<uint64_t>& value_bytes = {});
+struct LifetimeOptions {
+  // Bytes per value in its layout (runtime/layout_assign's plan_value_bytes); empty = the plain
+  // size numel * dtype size.
+  std::vector<uint64_t> value_bytes;
+  // Layout per value (empty = all Plain): views and in-place outputs never mix layouts.
+  std::vector<ActLayout> value_layout;
+  // Per node, the input index that may share output 0's storage (Kernel::may_share_output;
+  // -1 or empty: none).
+  std::vector<int> shared_input;
+};
+
+ValueLifetimes compute_lifetimes(const Graph& graph, const LifetimeOptions& options = {});
 
 }  // namespace deepshark

@@ -1,6 +1,7 @@
 #include "kernels/dnnl/dnnl_common.h"
 
 #include <algorithm>
+#include <array>
 #include <sstream>
 
 #include "kernels/dnnl/dnnl_kernels.h"
@@ -185,6 +186,7 @@ Status PrimitiveKernel::run(std::span<const TensorView> inputs, std::span<const 
   if (scratch_bytes_ > 0 && scratch == nullptr)
     return make_error(ErrorCode::InvalidArgument, "run", "kernel", node_name_, "scratch memory is missing");
   for (Step& step : steps_) {
+    std::array<void*, 2> copy_ends{};  // a skip_in_place step's source and destination
     for (size_t b = 0; b < step.bindings.size(); ++b) {
       const Binding& bind = step.bindings[b];
       void* ptr = nullptr;
@@ -223,7 +225,10 @@ Status PrimitiveKernel::run(std::span<const TensorView> inputs, std::span<const 
       }
       if (dnnl_memory_set_data_handle_v2(bind.mem.get(), ptr, nullptr) != dnnl_success)
         return make_error(ErrorCode::Internal, "run", "kernel", node_name_, "could not bind a buffer");
+      if (step.skip_in_place && step.args[b].arg == DNNL_ARG_FROM) copy_ends[0] = ptr;
+      if (step.skip_in_place && step.args[b].arg == DNNL_ARG_TO) copy_ends[1] = ptr;
     }
+    if (step.skip_in_place && copy_ends[0] == copy_ends[1]) continue;
     if (dnnl_primitive_execute(step.prim.get(), stream().get(), static_cast<int>(step.args.size()),
                                step.args.data()) != dnnl_success)
       return make_error(ErrorCode::Internal, "run", "kernel", node_name_, "oneDNN primitive failed");
@@ -247,6 +252,11 @@ dnnl::primitive_attr PrimitiveKernel::Builder::attr() const {
   dnnl::primitive_attr a;
   a.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   return a;
+}
+
+void PrimitiveKernel::Builder::allow_in_place(int input, int copy_step) {
+  k_->shared_input_ = input;
+  k_->steps_.at(copy_step).skip_in_place = true;
 }
 
 int PrimitiveKernel::Builder::add_step(dnnl::primitive prim, const dnnl::primitive_desc_base& pd) {

@@ -67,6 +67,7 @@ class PrimitiveKernel final : public Kernel {
   uint64_t weight_bytes(int slot) const override;
   int weight_input(int slot) const override;
   std::string weight_layout(int slot) const override;
+  bool may_share_output(int input) const override { return input >= 0 && input == shared_input_; }
   Status pack_weight(const Graph& graph, int slot, std::byte* dst) const override;
   Status run(std::span<const TensorView> inputs, std::span<const TensorView> outputs,
              std::span<const std::byte* const> weights, std::byte* scratch) override;
@@ -82,6 +83,7 @@ class PrimitiveKernel final : public Kernel {
     dnnl::primitive prim;
     std::vector<Binding> bindings;
     std::vector<dnnl_exec_arg_t> args;  // parallel to bindings, handed to the C API as is
+    bool skip_in_place = false;         // a copy skipped when its source and destination coincide
   };
   struct Slot {
     int input = -1;
@@ -95,6 +97,7 @@ class PrimitiveKernel final : public Kernel {
   std::string name_;
   uint64_t scratch_bytes_ = 0;
   uint64_t scratch_buffers_bytes_ = 0;  // intermediate tensors at the start of the scratch area
+  int shared_input_ = -1;               // may_share_output
   std::vector<Step> steps_;
   std::vector<Slot> slots_;
   std::vector<Shape> input_shapes_, output_shapes_;  // what run() expects
@@ -140,6 +143,9 @@ class PrimitiveKernel::Builder {
   void bind_act_input(int step, int arg, const ActArg& a);
   ActArg prepare_output(int output, const memory::desc& given, const memory::desc& want);
   void finish_output(int step, int arg, const ActArg& a);
+  // Input `input` may share output 0's memory (Kernel::may_share_output); `copy_step` copies
+  // that input into the output and is skipped at run time when both are the same memory.
+  void allow_in_place(int input, int copy_step);
   // Number of steps added so far.
   int step_count() const;
 

@@ -106,10 +106,14 @@ Result<std::unique_ptr<Kernel>> make_conv(const Graph& graph, const Node& node, 
       dnnl::reorder::primitive_desc cp(engine(), r_given, engine(), pd.dst_desc(), b.attr());
       int r = b.add_step(dnnl::reorder(cp), cp);
       b.bind_input(r, DNNL_ARG_FROM, kConvResidualInput, r_given);
-      if (ya.direct)
+      if (ya.direct) {
         b.bind_output(r, DNNL_ARG_TO, 0, pd.dst_desc());
-      else
+        // The executor may place the output on the residual itself when this is the
+        // residual's last use (runtime/lifetimes): the sum then accumulates in place.
+        if (r_given == pd.dst_desc()) b.allow_in_place(kConvResidualInput, r);
+      } else {
         b.bind_scratch_buffer(r, DNNL_ARG_TO, ya.offset, pd.dst_desc());
+      }
     }
     int step = b.add_step(dnnl::convolution_forward(pd), pd);
     b.bind_act_input(step, DNNL_ARG_SRC, xa);

@@ -1,0 +1,106 @@
+// Concat views (runtime/lifetimes): the slices of a sliced node write straight into their place
+// in the Concat's output, so a sliced graph holds no second copy of the sliced outputs and runs
+// no copy — with the bits of the unsliced graph.
+#include <gtest/gtest.h>
+
+#include "pack/slice.h"
+#include "runtime/executor.h"
+#include "runtime/lifetimes.h"
+#include "support/small_model.h"
+#include "transform/prepare.h"
+
+namespace deepshark::testing {
+namespace {
+
+Graph prepared(uint64_t slice_limit) {
+  Graph g = small_model();
+  Status s = prepare_graph(g, {});
+  EXPECT_TRUE(s.ok()) << s.message();
+  if (slice_limit > 0) {
+    auto r = slice_graph(g, slice_limit);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+  }
+  return g;
+}
+
+TEST(ConcatView, SlicesAreWrittenInPlace) {
+  Graph g = prepared(20 << 10);
+  // Expected offsets: each slice starts where the previous ones end in the Concat's output.
+  ValueLifetimes lt = compute_lifetimes(g);
+  int concats = 0;
+  for (const Node& n : g.nodes) {
+    if (n.op != OpType::Concat) continue;
+    ++concats;
+    uint64_t at = 0;
+    for (ValueId in : n.inputs) {
+      EXPECT_EQ(lt.alias_root[in], n.outputs[0]) << g.value(in).name;
+      EXPECT_EQ(lt.alias_offset[in], at) << g.value(in).name;
+      at += static_cast<uint64_t>(numel(g.value(in).shape)) * 4;
+    }
+    EXPECT_EQ(at, static_cast<uint64_t>(numel(g.value(n.outputs[0]).shape)) * 4);
+  }
+  EXPECT_GE(concats, 2) << "conv2 and the fully connected layers should be sliced at 20 KiB";
+  EXPECT_EQ(lt.concat_views, concats);
+}
+
+TEST(ConcatView, NotWhenASliceIsReadElsewhereOrTheBatchIsNotOne) {
+  // a and b are concatenated along channels; b is also read by a Relu: no view.
+  Graph g;
+  ValueId x = g.add_value("x", DType::F32, {1, 4, 2, 2}, true);
+  g.inputs.push_back(x);
+  ValueId a = g.add_value("a", DType::F32, {1, 4, 2, 2}, true), b = g.add_value("b", DType::F32, {1, 4, 2, 2}, true);
+  g.add_node(OpType::Relu, "ra", {x}, {a});
+  g.add_node(OpType::Sigmoid, "sb", {x}, {b});
+  ValueId c = g.add_value("c", DType::F32, {1, 8, 2, 2}, true);
+  g.add_node(OpType::Concat, "cat", {a, b}, {c}).attrs.set_int("axis", 1);
+  ValueId d = g.add_value("d", DType::F32, {1, 4, 2, 2}, true);
+  g.add_node(OpType::Relu, "rb", {b}, {d});
+  g.outputs = {c, d};
+  EXPECT_EQ(compute_lifetimes(g).concat_views, 0);
+  // Batch 2: channel ranges are not contiguous.
+  Graph h;
+  ValueId x2 = h.add_value("x", DType::F32, {2, 4, 2, 2}, true);
+  h.inputs.push_back(x2);
+  ValueId a2 = h.add_value("a", DType::F32, {2, 4, 2, 2}, true), b2 = h.add_value("b", DType::F32, {2, 4, 2, 2}, true);
+  h.add_node(OpType::Relu, "ra", {x2}, {a2});
+  h.add_node(OpType::Sigmoid, "sb", {x2}, {b2});
+  ValueId c2 = h.add_value("c", DType::F32, {2, 8, 2, 2}, true);
+  h.add_node(OpType::Concat, "cat", {a2, b2}, {c2}).attrs.set_int("axis", 1);
+  h.outputs = {c2};
+  EXPECT_EQ(compute_lifetimes(h).concat_views, 0);
+  // The same with batch 1 is a view.
+  Graph k;
+  ValueId x3 = k.add_value("x", DType::F32, {1, 4, 2, 2}, true);
+  k.inputs.push_back(x3);
+  ValueId a3 = k.add_value("a", DType::F32, {1, 4, 2, 2}, true), b3 = k.add_value("b", DType::F32, {1, 4, 2, 2}, true);
+  k.add_node(OpType::Relu, "ra", {x3}, {a3});
+  k.add_node(OpType::Sigmoid, "sb", {x3}, {b3});
+  ValueId c3 = k.add_value("c", DType::F32, {1, 8, 2, 2}, true);
+  k.add_node(OpType::Concat, "cat", {a3, b3}, {c3}).attrs.set_int("axis", 1);
+  k.outputs = {c3};
+  EXPECT_EQ(compute_lifetimes(k).concat_views, 1);
+}
+
+TEST(ConcatView, SlicedGraphGivesTheUnslicedBits) {
+  Tensor x = random_tensor({1, 8, 12, 12}, 99, 1.0f);
+  TensorView in = x.view();
+  std::vector<std::vector<Tensor>> outs;
+  std::vector<ExecutorSummary> sums;
+  for (uint64_t limit : {uint64_t{0}, uint64_t{20} << 10}) {
+    CountingAllocator alloc;
+    auto ex = Executor::create(prepared(limit), {.threads = 2}, alloc);
+    ASSERT_TRUE(ex.ok()) << ex.status().message();
+    sums.push_back((*ex)->summary());
+    auto out = (*ex)->run({&in, 1});
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    outs.push_back(std::move(out).value());
+  }
+  EXPECT_EQ(sums[0].concat_views, 0);
+  EXPECT_GE(sums[1].concat_views, 2);
+  EXPECT_GT(max_abs(outs[0][0].view()), 0.0);
+  EXPECT_TRUE(bit_identical(outs[0][0].view(), outs[1][0].view()))
+      << "max diff " << max_abs_diff(outs[0][0].view(), outs[1][0].view());
+}
+
+}  // namespace
+}  // namespace deepshark::testing
