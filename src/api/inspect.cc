@@ -98,6 +98,7 @@ Result<ModelInfo> inspect_model(const ModelSource& source, const std::map<std::s
   LifetimeOptions lifetime_options;
   lifetime_options.value_bytes = plan_value_bytes(g, layouts);
   lifetime_options.value_layout = layouts.value_layout;
+  lifetime_options.block = layouts.block;
   info.activation_peak_bytes = plan_arena(compute_lifetimes(g, lifetime_options).requests, kDefaultAlignment).total_bytes;
   return info;
 }

@@ -10,6 +10,7 @@
 #include "runtime/kernel_factory.h"
 #include "transform/prepare.h"
 #include "runtime/layout_assign.h"
+#include "runtime/lifetimes.h"
 
 namespace deepshark {
 
@@ -24,15 +25,16 @@ namespace {
 
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
-// Runs `g` in memory on `x` with the packing thread count; empty on failure.
-std::vector<Tensor> run_probe(Graph g, const Tensor& x, int threads) {
+// Runs `g` in memory on `xs` with the packing thread count; empty on failure.
+std::vector<Tensor> run_probe(Graph g, const std::vector<Tensor>& xs, int threads) {
   CountingAllocator alloc;
   ExecutorOptions eo;
   eo.threads = threads;
   auto ex = Executor::create(std::move(g), eo, alloc);
   if (!ex.ok()) return {};
-  TensorView in = x.view();
-  auto out = (*ex)->run({&in, 1});
+  std::vector<TensorView> in;
+  for (const Tensor& x : xs) in.push_back(x.view());
+  auto out = (*ex)->run(in);
   return out.ok() ? std::move(out).value() : std::vector<Tensor>{};
 }
 
@@ -54,7 +56,16 @@ bool slice_keeps_bits(const Graph& g, const Node& n, int64_t width, int threads)
   for (size_t i = 1; i < n.inputs.size(); ++i) {
     ValueId v = n.inputs[i];
     if (v == kNoValue) continue;
-    if (!g.value(v).is_constant()) return false;  // e.g. a fused residual: not sliced anyway
+    if (!g.value(v).is_constant()) {
+      // A fused residual: a second probe input, through a Relu too (a network's layout).
+      if (i != 3 || g.value(v).dtype != DType::F32) return false;
+      ValueId rx = mini.add_value("res", DType::F32, g.value(v).shape, true);
+      mini.inputs.push_back(rx);
+      ValueId rr = mini.add_value("res_relu");
+      mini.add_node(OpType::Relu, "pre_res", {rx}, {rr});
+      copy.inputs[i] = rr;
+      continue;
+    }
     copy.inputs[i] = mini.add_constant(g.value(v).name, *g.value(v).constant);
   }
   ValueId y = mini.add_value("y");
@@ -66,20 +77,25 @@ bool slice_keeps_bits(const Graph& g, const Node& n, int64_t width, int threads)
   PrepareOptions po;
   po.fuse = false;
   if (!prepare_graph(mini, po).ok()) return false;
-  auto probe = Tensor::create(in.dtype, in.shape);
-  if (!probe.ok() || in.dtype != DType::F32) return false;
+  if (in.dtype != DType::F32) return false;
+  std::vector<Tensor> probe;
   uint32_t state = 12345;
-  for (int64_t i = 0; i < probe->numel(); ++i) {
-    state = state * 1664525u + 1013904223u;
-    probe->data<float>()[i] = static_cast<float>(state >> 8) / 16777216.0f - 0.5f;
+  for (ValueId v : mini.inputs) {
+    auto t = Tensor::create(DType::F32, mini.value(v).shape);
+    if (!t.ok()) return false;
+    for (int64_t i = 0; i < t->numel(); ++i) {
+      state = state * 1664525u + 1013904223u;
+      t->data<float>()[i] = static_cast<float>(state >> 8) / 16777216.0f - 0.5f;
+    }
+    probe.push_back(std::move(t).value());
   }
-  std::vector<Tensor> whole = run_probe(mini, *probe, threads);
+  std::vector<Tensor> whole = run_probe(mini, probe, threads);
   Graph sliced = mini;
   SliceOptions so;
   so.limit_bytes = 1;
   so.fixed_width = width;
   if (whole.size() != 1 || !slice_graph(sliced, so).ok()) return false;
-  std::vector<Tensor> parts = run_probe(std::move(sliced), *probe, threads);
+  std::vector<Tensor> parts = run_probe(std::move(sliced), probe, threads);
   return parts.size() == 1 && parts[0].bytes() == whole[0].bytes() &&
          std::memcmp(parts[0].raw(), whole[0].raw(), whole[0].bytes()) == 0;
 }
@@ -117,9 +133,17 @@ Result<PackReport> pack_graph(Graph g, const std::string& out_path, const PackGr
   KernelConfig config;
   config.threads = options.threads;
   const LayoutPlan layout_plan = assign_layouts(g, config, options.use_dnnl);  // as the executor does
+  // Nodes that run as views (runtime/lifetimes) have no kernel; their small constant
+  // parameters stay inline in the graph.
+  LifetimeOptions lifetime_options;
+  lifetime_options.value_bytes = plan_value_bytes(g, layout_plan);
+  lifetime_options.value_layout = layout_plan.value_layout;
+  lifetime_options.block = layout_plan.block;
+  const std::vector<bool> view_node = compute_lifetimes(g, lifetime_options).alias_node;
   std::vector<bool> piece_backed(g.values.size(), false);
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& n = g.nodes[i];
+    if (view_node[i]) continue;
     bool has_weights = false;
     for (ValueId in : n.inputs) has_weights |= in != kNoValue && g.value(in).is_constant();
     if (!has_weights) continue;

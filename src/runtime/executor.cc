@@ -60,6 +60,7 @@ Status Executor::build(const ExecutorOptions& options, CountingAllocator& alloca
   LifetimeOptions lifetime_options;
   lifetime_options.value_bytes = plan_value_bytes(g, plan);
   lifetime_options.value_layout = plan.value_layout;
+  lifetime_options.block = plan.block;
   // Views (reshape-like nodes, Concat views) need no kernel.
   const ValueLifetimes views = compute_lifetimes(g, lifetime_options);
 
@@ -103,6 +104,7 @@ Status Executor::build(const ExecutorOptions& options, CountingAllocator& alloca
   alias_offset_ = lifetimes.alias_offset;
   summary_.in_place_nodes = lifetimes.in_place_nodes;
   summary_.concat_views = lifetimes.concat_views;
+  summary_.slice_views = lifetimes.slice_views;
 
   // Weight bindings: kernel slots, then plain constant inputs.
   value_ptr_.assign(nv, nullptr);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "kernels/dnnl/dnnl_kernels.h"
+#include "runtime/lifetimes.h"
 
 namespace deepshark {
 namespace {
@@ -73,6 +74,11 @@ bool accepts(const Graph& g, const Node& n, bool is_input, size_t i, int block) 
     case OpType::GlobalMaxPool:
     case OpType::BatchNormalization:
       return !is_input || i == 0;
+    case OpType::Slice: {  // a whole-block channel range runs as a view (runtime/lifetimes)
+      ContiguousSlice cs;
+      if ((is_input && i != 0) || !contiguous_slice(g, n, &cs)) return false;
+      return cs.axis == 1 && cs.begin % block == 0 && (cs.end - cs.begin) % block == 0;
+    }
     case OpType::Concat: {
       const int64_t axis = n.attrs.get_int("axis", 0);
       if (axis != 1 && axis != -3) return false;
@@ -186,6 +192,11 @@ LayoutPlan assign_layouts(const Graph& g, const KernelConfig& base, bool use_dnn
     for (size_t i = 0; i < g.nodes.size(); ++i) {
       const Node& n = g.nodes[i];
       if (probed_ok[i] || !touches(n)) continue;
+      ContiguousSlice cs;
+      if (contiguous_slice(g, n, &cs) && plan.value_layout[n.inputs[0]] == plan.value_layout[n.outputs[0]]) {
+        probed_ok[i] = true;  // a view: no kernel reads or writes it
+        continue;
+      }
       auto k = dnnl_backend::make_kernel(g, n, node_kernel_config(g, plan, base, i));
       if (k.ok()) {
         probed_ok[i] = true;

@@ -23,6 +23,57 @@ bool is_alias_node(const Graph& g, const Node& n) {
   return out.shape_known && src.shape_known && out.dtype == src.dtype && numel(out.shape) == numel(src.shape);
 }
 
+namespace {
+
+// The integers of constant input i (I64 or I32), or false.
+bool constant_ints(const Graph& g, const Node& n, size_t i, std::vector<int64_t>* out) {
+  const ValueId v = n.input(i);
+  if (v == kNoValue || !g.value(v).is_constant() || !g.value(v).constant->has_data()) return false;
+  const Tensor& t = *g.value(v).constant;
+  out->clear();
+  for (int64_t k = 0; k < t.numel(); ++k) {
+    if (t.dtype() == DType::I64) {
+      out->push_back(t.data<int64_t>()[k]);
+    } else if (t.dtype() == DType::I32) {
+      out->push_back(t.data<int32_t>()[k]);
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool contiguous_slice(const Graph& g, const Node& n, ContiguousSlice* out) {
+  if (n.op != OpType::Slice || n.inputs.size() < 3 || n.outputs.size() != 1 || n.outputs[0] == kNoValue) return false;
+  const ValueId x = n.input(0);
+  if (x == kNoValue || g.value(x).is_constant() || !g.value(x).shape_known || !g.value(n.outputs[0]).shape_known) {
+    return false;
+  }
+  const Shape& s = g.value(x).shape;
+  const int64_t rank = static_cast<int64_t>(s.size());
+  std::vector<int64_t> starts, ends, axes{0}, steps{1};
+  if (!constant_ints(g, n, 1, &starts) || !constant_ints(g, n, 2, &ends) || starts.size() != 1 || ends.size() != 1) {
+    return false;
+  }
+  if (n.input(3) != kNoValue && (!constant_ints(g, n, 3, &axes) || axes.size() != 1)) return false;
+  if (n.input(4) != kNoValue && (!constant_ints(g, n, 4, &steps) || steps.size() != 1 || steps[0] != 1)) return false;
+  int64_t axis = axes[0] < 0 ? axes[0] + rank : axes[0];
+  if (axis < 0 || axis >= rank) return false;
+  for (int64_t d = 0; d < axis; ++d) if (s[d] != 1) return false;
+  const int64_t dim = s[axis];
+  int64_t b = starts[0] < 0 ? std::max<int64_t>(starts[0], -dim) + dim : std::min(starts[0], dim);
+  int64_t e = ends[0] < 0 ? std::max<int64_t>(ends[0], -dim) + dim : std::min(ends[0], dim);
+  if (e <= b) return false;
+  out->axis = axis;
+  out->begin = b;
+  out->end = e;
+  out->inner = 1;
+  for (int64_t d = axis + 1; d < rank; ++d) out->inner *= static_cast<uint64_t>(s[d]);
+  return true;
+}
+
 ValueLifetimes compute_lifetimes(const Graph& g, const LifetimeOptions& options) {
   const std::vector<uint64_t>& value_bytes = options.value_bytes;
   const std::vector<int>& shared_input = options.shared_input;
@@ -54,9 +105,14 @@ ValueLifetimes compute_lifetimes(const Graph& g, const LifetimeOptions& options)
   };
   // Concat views.
   std::vector<int> readers(nv, 0);
+  // produced: written by a node that is not itself a Slice view candidate (a Slice view's
+  // output lives in its input's storage; runtime/layout_assign relies on such a Slice
+  // becoming a view).
   std::vector<bool> produced(nv, false), is_graph_output(nv, false);
   for (const Node& n : g.nodes) {
     for (ValueId v : n.inputs) if (v != kNoValue) ++readers[v];
+    ContiguousSlice cs;
+    if (contiguous_slice(g, n, &cs)) continue;
     for (ValueId v : n.outputs) if (v != kNoValue) produced[v] = true;
   }
   for (ValueId o : g.outputs) is_graph_output[o] = true;
@@ -97,6 +153,29 @@ ValueLifetimes compute_lifetimes(const Graph& g, const LifetimeOptions& options)
     for (ValueId v : g.nodes[i].outputs) if (v != kNoValue) last_direct[v] = std::max(last_direct[v], static_cast<int>(i));
   }
   for (ValueId o : g.outputs) last_direct[o] = end;
+  // Slice views: a contiguous range of a runtime tensor, in the same layout (a blocked range
+  // keeps whole channel blocks and starts on one).
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    ContiguousSlice cs;
+    if (lt.alias_node[i] || !contiguous_slice(g, n, &cs)) continue;
+    const ValueId in = n.inputs[0], out = n.outputs[0];
+    if (parent[out] != out || layout(in) != layout(out) || g.value(in).dtype != g.value(out).dtype) continue;
+    const uint64_t es = dtype_size(g.value(in).dtype);
+    if (layout(in) == ActLayout::Blocked) {
+      const int64_t blk = std::max(options.block, 1);
+      if (cs.axis != 1 || g.value(in).shape.size() != 4 || cs.begin % blk != 0 || (cs.end - cs.begin) % blk != 0 ||
+          g.value(in).shape[1] % blk != 0) {
+        continue;
+      }
+    }
+    if (bytes_of(out) != static_cast<uint64_t>(cs.end - cs.begin) * cs.inner * es) continue;
+    parent[out] = in;
+    offset[out] = static_cast<uint64_t>(cs.begin) * cs.inner * es;
+    lt.alias_node[i] = true;
+    ++lt.slice_views;
+  }
+  // Last use of each root: views extend their roots'.
   std::vector<int> root_last(nv, -1);
   for (size_t v = 0; v < nv; ++v) {
     ValueId r = root(static_cast<ValueId>(v));

@@ -10,7 +10,8 @@
 // leading dims are all 1 (channels of an N=1 tensor, e.g. the slices of a sliced node) runs as
 // a view too: each input is written by its producer straight into its place in the output
 // (alias_offset), when every input is produced by a node, read only by the Concat, and takes
-// the output's layout.
+// the output's layout. A Slice of one contiguous range along such an axis (a sliced node's
+// channel range of its residual) is a view of its input at an offset, likewise.
 //
 //   ds::ValueLifetimes lt = ds::compute_lifetimes(graph);
 //   ds::ArenaLayout layout = ds::plan_arena(lt.requests, 64);
@@ -27,6 +28,14 @@ namespace deepshark {
 // True when node runs as a view of its first input (no kernel, no copy).
 bool is_alias_node(const Graph& graph, const Node& node);
 
+// A Slice that takes elements [begin, end) along one `axis` whose leading dims are all 1, with
+// step 1 and constant parameters, of a runtime tensor: one contiguous range of its input.
+struct ContiguousSlice {
+  int64_t axis = 0, begin = 0, end = 0;
+  uint64_t inner = 1;  // elements per index along the axis
+};
+bool contiguous_slice(const Graph& graph, const Node& node, ContiguousSlice* out);
+
 struct ValueLifetimes {
   std::vector<ValueId> alias_root;      // per value: the value whose storage it uses
   std::vector<uint64_t> alias_offset;   // per value: its byte offset in the root's storage
@@ -35,6 +44,7 @@ struct ValueLifetimes {
   std::vector<ValueId> request_value;   // the value of each request
   int in_place_nodes = 0;               // nodes whose output shares an input's storage
   int concat_views = 0;                 // Concat nodes run as views
+  int slice_views = 0;                  // Slice nodes run as views
 };
 
 struct LifetimeOptions {
@@ -46,6 +56,8 @@ struct LifetimeOptions {
   // Per node, the input index that may share output 0's storage (Kernel::may_share_output;
   // -1 or empty: none).
   std::vector<int> shared_input;
+  // Channel block of Blocked values: a Slice view of a blocked value keeps whole blocks.
+  int block = 1;
 };
 
 ValueLifetimes compute_lifetimes(const Graph& graph, const LifetimeOptions& options = {});

@@ -1,7 +1,10 @@
-// Concat views (runtime/lifetimes): the slices of a sliced node write straight into their place
-// in the Concat's output, so a sliced graph holds no second copy of the sliced outputs and runs
-// no copy — with the bits of the unsliced graph.
+// Concat and Slice views (runtime/lifetimes): the slices of a sliced node write straight into
+// their place in the Concat's output, and the slices of a fused-residual convolution read their
+// channel range of the residual in place, so a sliced graph holds no second copy and runs no
+// copy — with the bits of the unsliced graph.
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include "pack/slice.h"
 #include "runtime/executor.h"
@@ -81,6 +84,55 @@ TEST(ConcatView, NotWhenASliceIsReadElsewhereOrTheBatchIsNotOne) {
   EXPECT_EQ(compute_lifetimes(k).concat_views, 1);
 }
 
+TEST(SliceView, ChannelRangeOfAnN1TensorIsAView) {
+  auto graph = [](Shape shape, int64_t begin, int64_t end, int64_t step) {
+    Graph g;
+    ValueId x = g.add_value("x", DType::F32, shape, true);
+    g.inputs.push_back(x);
+    ValueId a = g.add_value("a", DType::F32, shape, true);
+    g.add_node(OpType::Relu, "r", {x}, {a});
+    auto ints = [&](const char* name, int64_t v) {
+      Tensor t = Tensor::create(DType::I64, {1}).value();
+      t.data<int64_t>()[0] = v;
+      return g.add_constant(name, std::move(t));
+    };
+    Shape os = shape;
+    os[1] = (end - begin + step - 1) / step;
+    ValueId y = g.add_value("y", DType::F32, os, true);
+    g.add_node(OpType::Slice, "s", {a, ints("b", begin), ints("e", end), ints("axes", 1), ints("steps", step)}, {y});
+    ValueId z = g.add_value("z", DType::F32, os, true);
+    g.add_node(OpType::Sigmoid, "sig", {y}, {z});
+    g.outputs = {z};
+    return g;
+  };
+  Graph g = graph({1, 8, 3, 3}, 2, 6, 1);
+  ValueLifetimes lt = compute_lifetimes(g);
+  EXPECT_EQ(lt.slice_views, 1);
+  const ValueId y = g.nodes[1].outputs[0];
+  EXPECT_EQ(lt.alias_root[y], g.nodes[0].outputs[0]);
+  EXPECT_EQ(lt.alias_offset[y], 2u * 9 * 4);
+  EXPECT_EQ(compute_lifetimes(graph({2, 8, 3, 3}, 2, 6, 1)).slice_views, 0);  // batch 2
+  EXPECT_EQ(compute_lifetimes(graph({1, 8, 3, 3}, 2, 6, 2)).slice_views, 0);  // step 2
+  // The view runs: same values as the reference Slice.
+  for (bool dnnl : {true, false}) {
+    Tensor x = random_tensor({1, 8, 3, 3}, 5, 1.0f);
+    TensorView in = x.view();
+    CountingAllocator alloc;
+    ExecutorOptions o;
+    o.use_dnnl = dnnl;
+    auto ex = Executor::create(graph({1, 8, 3, 3}, 2, 6, 1), o, alloc);
+    ASSERT_TRUE(ex.ok()) << ex.status().message();
+    EXPECT_EQ((*ex)->summary().slice_views, 1);
+    auto out = (*ex)->run({&in, 1});
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    for (int64_t c = 0; c < 4; ++c)
+      for (int64_t k = 0; k < 9; ++k) {
+        const float v = std::max(0.f, x.data<float>()[(c + 2) * 9 + k]);
+        EXPECT_NEAR(out.value()[0].data<float>()[c * 9 + k], 1.f / (1.f + std::exp(-v)), 1e-6);
+      }
+  }
+}
+
 TEST(ConcatView, SlicedGraphGivesTheUnslicedBits) {
   Tensor x = random_tensor({1, 8, 12, 12}, 99, 1.0f);
   TensorView in = x.view();
@@ -96,7 +148,10 @@ TEST(ConcatView, SlicedGraphGivesTheUnslicedBits) {
     outs.push_back(std::move(out).value());
   }
   EXPECT_EQ(sums[0].concat_views, 0);
-  EXPECT_GE(sums[1].concat_views, 2);
+  EXPECT_GE(sums[1].concat_views, 3);
+  // conv3's fused residual is sliced too: each slice reads its channel range as a view.
+  EXPECT_EQ(sums[0].slice_views, 0);
+  EXPECT_GE(sums[1].slice_views, 2);
   EXPECT_GT(max_abs(outs[0][0].view()), 0.0);
   EXPECT_TRUE(bit_identical(outs[0][0].view(), outs[1][0].view()))
       << "max diff " << max_abs_diff(outs[0][0].view(), outs[1][0].view());
