@@ -199,8 +199,13 @@ bool better_score(const Score& a, const Score& b) {
   return a.bytes_read < b.bytes_read;
 }
 
-// The latency build() + predict_plan() would give, without building the plan.
-Score evaluate(Context& c, int depth, uint64_t slot, const std::vector<bool>& resident) {
+// The latency build() + predict_plan() would give, without building the plan. With a cutoff,
+// the simulation stops as soon as a lower bound on the latency (the work left on the compute
+// channel, or on the reader, after what is already simulated) exceeds it: the Score then holds
+// that bound, which is > cutoff, so the caller's comparison with the plan that set the cutoff
+// comes out the same as with the full simulation.
+Score evaluate(Context& c, int depth, uint64_t slot, const std::vector<bool>& resident,
+               double cutoff = INFINITY) {
   Score sc;
   c.start.clear();
   c.block_load.clear();
@@ -229,16 +234,29 @@ Score evaluate(Context& c, int depth, uint64_t slot, const std::vector<bool>& re
   }
   sc.streams = true;
   sc.peak = c.in.fixed_bytes + resident_bytes + static_cast<uint64_t>(depth + 1) * max_block;
+  double load_left = 0;
+  for (double l : c.block_load) load_left += l;
+  const double limit = cutoff + 1e-9;
+  if (std::max(load_left, c.prefix[nodes]) > limit) {
+    sc.latency = std::max(load_left, c.prefix[nodes]);
+    return sc;
+  }
   c.compute_end.resize(nb);
   const size_t slots = static_cast<size_t>(depth) + 1;
   double reader = 0, compute = 0;
   for (size_t b = 0; b < nb; ++b) {
     const int first = b == 0 ? 0 : c.start[b];
-    const int last = b + 1 < nb ? c.start[b + 1] : nodes;
+    const int last = std::clamp(b + 1 < nb ? c.start[b + 1] : nodes, 0, nodes);
     const double submit = b >= slots ? c.compute_end[b - slots] : 0.0;
     reader = std::max(reader, submit) + c.block_load[b];
-    compute = std::max(compute, reader) + (c.prefix[std::clamp(last, 0, nodes)] - c.prefix[std::clamp(first, 0, nodes)]);
+    load_left -= c.block_load[b];
+    compute = std::max(compute, reader) + (c.prefix[last] - c.prefix[std::clamp(first, 0, nodes)]);
     c.compute_end[b] = compute;
+    const double bound = std::max(compute + (c.prefix[nodes] - c.prefix[last]), reader + load_left);
+    if (bound > limit) {
+      sc.latency = bound;
+      return sc;
+    }
   }
   sc.latency = compute;
   return sc;
@@ -260,7 +278,7 @@ void refine(Context& c, int depth, uint64_t slot, uint64_t budget, std::vector<b
         if (!(*resident)[r] || c.bytes[r] > slot || c.bytes[r] + free_bytes < c.bytes[s]) continue;
         (*resident)[r] = false;
         (*resident)[s] = true;
-        Score sc = evaluate(c, depth, slot, *resident);
+        Score sc = evaluate(c, depth, slot, *resident, best->latency);
         ++evaluations;
         if (sc.streams && sc.peak <= budget && sc.latency < best->latency - 1e-9) {
           *best = sc;
@@ -309,7 +327,7 @@ Result<Plan> best_for_budget(Context& c, uint64_t budget, int forced_depth) {
             room -= c.bytes[i];
           }
         }
-        Score sc = evaluate(c, depth, slot, resident);
+        Score sc = evaluate(c, depth, slot, resident, have ? best.latency : INFINITY);
         if (!sc.streams) continue;  // cannot happen (total > room), but never claim it
         if (!have || better_score(sc, best)) {
           best = sc;
@@ -385,41 +403,43 @@ Result<Plan> plan_optimal(const PlanInput& in, const Requirement& req) {
     Context c(in);
     return best_for_budget(c, req.memory_budget_bytes, req.prefetch_depth);
   }
-  // Latency and balance: search the sweep (32 budgets), then bisect.
-  std::vector<Plan> curve = plan_sweep(in, 32, req.prefetch_depth);
-  if (curve.empty()) return infeasible_budget(in, 1, req.prefetch_depth);
   const double t_mem = in_memory_ms(in);
   const double m_mem = static_cast<double>(in.fixed_bytes + total_piece_bytes(in));
   if (req.latency_ms > 0) {
-    const Plan* pick = nullptr;
-    for (const Plan& p : curve) {
-      if (p.predicted.latency_ms <= req.latency_ms && (!pick || p.predicted_peak_bytes < pick->predicted_peak_bytes)) {
-        pick = &p;
-      }
-    }
-    if (!pick) {
+    // The least budget whose best plan meets the target: bisect on the budget between the
+    // smallest feasible one and the whole model (more memory never has to be slower: every
+    // plan of a budget fits a larger one), to within 0.2 % or one piece alignment.
+    Context c(in);
+    const uint64_t whole = in.fixed_bytes + total_piece_bytes(in);
+    uint64_t lo = smallest_feasible_budget(in, req.prefetch_depth), hi = whole;
+    auto meets = [&](const Result<Plan>& p) { return p.ok() && p->predicted.latency_ms <= req.latency_ms; };
+    Result<Plan> best = best_for_budget(c, hi, req.prefetch_depth);
+    if (!meets(best)) {
       return make_error(ErrorCode::BudgetInfeasible, "plan", "model", in.model,
                         "infeasible: no plan reaches the latency target; the fastest is everything resident " +
                             expected_got("<= " + ms_text(req.latency_ms) + " ms",
                                          ms_text(t_mem) + " ms at " + format_size(static_cast<uint64_t>(m_mem))));
     }
-    // Refine between the previous sweep budget and the pick: bisect on the budget.
-    uint64_t hi = pick->predicted_peak_bytes, lo = smallest_feasible_budget(in, req.prefetch_depth);
-    for (const Plan& p : curve) if (p.budget_bytes < pick->budget_bytes) lo = std::max(lo, p.budget_bytes);
-    Plan best = *pick;
-    Context c(in);
-    for (int it = 0; it < 20 && hi > lo + kPieceAlignment; ++it) {
+    if (lo < whole) {
+      Result<Plan> at_lo = best_for_budget(c, lo, req.prefetch_depth);
+      if (meets(at_lo)) return at_lo;
+    }
+    // Invariant: lo fails, best (at a budget <= hi) meets.
+    while (hi > lo + std::max<uint64_t>(kPieceAlignment, hi / 512)) {
       const uint64_t mid = lo + (hi - lo) / 2;
-      auto p = best_for_budget(c, mid, req.prefetch_depth);
-      if (p.ok() && p->predicted.latency_ms <= req.latency_ms) {
-        hi = p->predicted_peak_bytes;
-        if (p->predicted_peak_bytes < best.predicted_peak_bytes) best = std::move(p).value();
+      Result<Plan> p = best_for_budget(c, mid, req.prefetch_depth);
+      if (meets(p)) {
+        hi = std::min(mid, p->predicted_peak_bytes);
+        if (p->predicted_peak_bytes <= best->predicted_peak_bytes) best = std::move(p);
       } else {
         lo = mid;
       }
     }
     return best;
   }
+  // Balance: search the sweep (32 budgets).
+  std::vector<Plan> curve = plan_sweep(in, 32, req.prefetch_depth);
+  if (curve.empty()) return infeasible_budget(in, 1, req.prefetch_depth);
   const double w = req.balance;
   auto score = [&](const Plan& p) {
     return w * (t_mem > 0 ? p.predicted.latency_ms / t_mem : 1.0) +

@@ -1,6 +1,6 @@
 // The optimising planner: from a requirement (memory budget, latency target or balance) to the plan
 // with the best predicted cost (plan/cost.h). Pure and deterministic: no I/O, no clocks; runs in
-// milliseconds (candidate depths 0..3 x ring slot sizes x resident-set orderings, each simulated).
+// milliseconds (candidate depths 0..7 x ring slot sizes x resident-set orderings, each simulated).
 //
 //   ds::Requirement req;  req.memory_budget_bytes = 64 << 20;      // or .latency_ms / .balance
 //   DS_TRY(ds::Plan plan, ds::plan_optimal(input, req));          // BudgetInfeasible names the node
@@ -14,7 +14,8 @@
 namespace deepshark {
 
 // --memory M: the fastest predicted plan within M (everything resident when it fits, or M == 0).
-// --latency T: the least predicted peak memory whose predicted latency is <= T.
+// --latency T: the least predicted peak memory whose predicted latency is <= T (bisection on the
+// budget, to within 0.2 %).
 // --balance W: minimises W * latency / in_memory_latency + (1 - W) * peak / in_memory_peak over
 // the sweep. A prefetch_depth >= 0 fixes the depth. BudgetInfeasible: "needs at least X bytes
 // because node '...'" (memory) or "no plan reaches ..." (latency); InvalidArgument for bad values.
