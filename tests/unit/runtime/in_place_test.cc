@@ -89,25 +89,19 @@ TEST(InPlace, NeverWhenTheResidualIsReadLaterOrIsAGraphInput) {
   shared[node_index(later, "c2")] = 3;
   EXPECT_EQ(compute_lifetimes(later, sharing(shared)).in_place_nodes, 0);
 
-  // The residual is the graph input: the caller's memory is never written.
-  Graph g;
-  ValueId x = g.add_value("x", DType::F32, {1, 32, 8, 8}, true);
-  g.inputs.push_back(x);
-  ValueId b = conv(g, x, 32, 32, "c1");
-  g.outputs = {conv(g, b, 32, 32, "c2", x)};
-  std::vector<int> s2(g.nodes.size(), -1);
-  s2[1] = 3;
-  EXPECT_EQ(compute_lifetimes(g, sharing(s2)).in_place_nodes, 0);
-
-  // The node reads the residual through another input too (conv(a) + a).
-  Graph self;
-  ValueId x2 = self.add_value("x", DType::F32, {1, 16, 8, 8}, true);
-  self.inputs.push_back(x2);
-  ValueId a = conv(self, x2, 16, 32, "c0");
-  self.outputs = {conv(self, a, 32, 32, "c1", a)};
-  std::vector<int> s3(self.nodes.size(), -1);
-  s3[1] = 3;
-  EXPECT_EQ(compute_lifetimes(self, sharing(s3)).in_place_nodes, 0);
+  // x -> [c0 ->] a -> c1 -> b -> c2 (+ residual): the residual is the graph input x (the
+  // caller's memory is never written), or c1's own input a (conv(a) + a reads it twice).
+  for (bool residual_is_input : {true, false}) {
+    Graph g;
+    ValueId x = g.add_value("x", DType::F32, {1, 32, 8, 8}, true);
+    g.inputs.push_back(x);
+    ValueId a = residual_is_input ? x : conv(g, x, 32, 32, "c0");
+    ValueId b = residual_is_input ? conv(g, a, 32, 32, "c1") : a;
+    g.outputs = {conv(g, b, 32, 32, "c2", a)};
+    std::vector<int> shared_c2(g.nodes.size(), -1);
+    shared_c2[node_index(g, "c2")] = 3;
+    EXPECT_EQ(compute_lifetimes(g, sharing(shared_c2)).in_place_nodes, 0) << residual_is_input;
+  }
 }
 
 TEST(InPlace, ExecutorGivesTheSameBitsInPlace) {

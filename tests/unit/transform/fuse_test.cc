@@ -174,7 +174,9 @@ TEST_P(ActivationFusion, ConvGemmMatMulConvTranspose) {
     EXPECT_EQ(n.outputs[0], b.g.outputs[0]);
     EXPECT_EQ(f.report.activation, 1);
     EXPECT_EQ(f.report.total(), 1);
-    if (p.op == OpType::LeakyRelu) EXPECT_FLOAT_EQ(n.attrs.get_float("ds.alpha", 0), 0.1f);
+    if (p.op == OpType::LeakyRelu) {
+      EXPECT_FLOAT_EQ(n.attrs.get_float("ds.alpha", 0), 0.1f);
+    }
     if (p.op == OpType::Clip) {
       EXPECT_FLOAT_EQ(n.attrs.get_float("ds.alpha", 0), -0.2f);
       EXPECT_FLOAT_EQ(n.attrs.get_float("ds.beta", 0), 0.5f);
