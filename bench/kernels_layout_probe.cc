@@ -60,14 +60,15 @@ double median_ms(int repeats, F&& run) {
 }
 
 // mode 0: plain nchw activations; 1: blocked (any); 2: plain in/out around the blocked conv via
-// two reorders (what the DeepShark Conv kernel does when oneDNN would pick im2col + gemm).
+// two reorders (what the DeepShark Conv kernel does when oneDNN would pick im2col + gemm);
+// 3: nChw16c fixed (what the executor's blocked layout asks for); 4: nhwc fixed.
 double time_conv(const ConvLayer& l, int mode, int repeats, std::string* impl) {
   const bool blocked = mode != 0;
   dnnl::stream strm(eng());
   const int64_t out = (l.hw + 2 * l.p - l.k) / l.s + 1;
   memory::dims src{1, l.c, l.hw, l.hw}, dst{1, l.m, out, out};
   memory::dims w = l.g > 1 ? memory::dims{l.g, l.m / l.g, l.c / l.g, l.k, l.k} : memory::dims{l.m, l.c, l.k, l.k};
-  const tag act = blocked ? tag::any : tag::nchw;
+  const tag act = mode == 3 ? tag::nChw16c : mode == 4 ? tag::nhwc : blocked ? tag::any : tag::nchw;
   dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
                                     memory::desc(src, dt::f32, act), memory::desc(w, dt::f32, tag::any),
                                     memory::desc({l.m}, dt::f32, tag::x), memory::desc(dst, dt::f32, act),
@@ -136,6 +137,22 @@ int main(int argc, char** argv) {
       {"mobilenetv2 dw 3x3 576 @14", 576, 576, 14, 3, 1, 1, 576},
       {"mobilenetv2 1x1 24->144 @56", 24, 144, 56, 1, 1, 0, 1},
   };
+  if (argc > 2 && std::string(argv[2]) == "--layouts") {
+    // The activation layout the executor could keep between convolutions: nChw16c vs nhwc.
+    std::printf("%-34s %3s %9s %9s %9s  %s\n", "conv layer", "thr", "any", "nChw16c", "nhwc", "impl any / nChw16c / nhwc");
+    for (int threads : {1, 2}) {
+      set_threads(threads);
+      for (const ConvLayer& l : convs) {
+        std::string ia, ib, in;
+        const double ta = time_conv(l, 1, repeats, &ia);
+        const double tb = time_conv(l, 3, repeats, &ib);
+        const double tn = time_conv(l, 4, repeats, &in);
+        std::printf("%-34s %3d %9.3f %9.3f %9.3f  %s / %s / %s\n", l.name, threads, ta, tb, tn, ia.c_str(), ib.c_str(),
+                    in.c_str());
+      }
+    }
+    return 0;
+  }
   const FcLayer fcs[] = {{"resnet50 fc 2048->1000", 2048, 1000}, {"vgg16 fc 4096->4096", 4096, 4096},
                          {"vgg16 fc 25088->4096", 25088, 4096}};
   std::printf("%-34s %3s %9s %9s %9s %7s %7s  %s\n", "conv layer", "thr", "plain ms", "blocked", "reorders", "p/b", "r/b",

@@ -7,8 +7,9 @@ peak RSS growth, bytes read per run, eta and ratios against in-memory, all measu
     /usr/bin/python3 bench/stream_bench.py [--models vgg16,resnet50] [--threads 2] [--repeat 5]
         [--json-out FILE] [--deepshark build/release/deepshark]
 
-Needs build/models (scripts/make_models.py). Packs into build/bench/dsk/ (reused while newer than
-the model). Timing is only meaningful on an idle machine: the load average is stamped in the JSON.
+Needs build/models (scripts/make_models.py). Packs into build/bench/dsk/ with the binary under test
+(reused while newer than the model and the binary). Timing is only meaningful on an idle machine:
+the load average is stamped in the JSON.
 """
 import argparse
 import json
@@ -74,7 +75,8 @@ def main():
         onnx = os.path.join(a.models_dir, m["onnx"])
         inputs = rb.input_args(m, a.models_dir)
         dsk = os.path.join(dsk_dir, name + f".t{a.threads}.dsk")
-        if not os.path.exists(dsk) or os.path.getmtime(dsk) < os.path.getmtime(onnx):
+        if (not os.path.exists(dsk) or os.path.getmtime(dsk) < os.path.getmtime(onnx)
+                or os.path.getmtime(dsk) < os.path.getmtime(a.deepshark)):
             rb.log(f"stream_bench: packing {name}")
             subprocess.run([a.deepshark, "pack", onnx, "-o", dsk, "--threads", str(a.threads)], check=True,
                            stdout=subprocess.DEVNULL)
