@@ -2,7 +2,9 @@
 // block compute c_b = the nodes it runs (from its first piece's node up to the next block's first
 // node; the first block also runs every node before it, the last every node after), and a
 // simulation of the pipeline exactly as the block stream runs it: a ring of depth + 1 slots, one
-// reader thread in FIFO order, block b + depth + 1 submitted when block b has computed.
+// reader thread in FIFO order, block b + depth + 1 submitted when block b has computed. In a plan
+// that streams, node times are scaled by PlanInput::stream_compute_factor (a measured slowdown of
+// the kernels while the loader runs on the same cores).
 //
 //   ds::Prediction p = ds::predict_plan(input, plan);     // latency, T*, L, C, eta, per-block times
 //   double t = ds::in_memory_ms(input);                   // C: the everything-resident latency

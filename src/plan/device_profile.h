@@ -38,7 +38,24 @@ struct DeviceProfile {
   int threads = 0;
   int runs = 0;
   std::vector<std::pair<std::string, double>> node_ms;  // node name, median ms
+  // Streaming calibration (with --model): the same model run streamed, reads overlapping compute
+  // on the same cores. Reads and verification then take longer per byte than alone, and the
+  // kernels run slower (the loader thread and the DMA share cores and memory bandwidth).
+  struct Streaming {
+    bool measured = false;
+    uint64_t budget_bytes = 0;
+    uint64_t bytes_read = 0;    // per run
+    int pieces_read = 0;        // per run
+    double read_ms = 0;         // per run, loader time reading and verifying (median)
+    double compute_ms = 0;      // per run, kernel time while streaming (median)
+    double in_memory_ms = 0;    // sum of node_ms
+  } streaming;
 };
+
+// The streaming terms the cost model takes from a calibration: read ms per byte (after the
+// fitted per-request latency) and the factor on node times while streaming (>= 1).
+double streaming_ms_per_byte(const DeviceProfile& profile);
+double streaming_compute_factor(const DeviceProfile& profile);
 
 // Least-squares fit of ms = latency + bytes * ms_per_byte over the queue-depth-1 samples, plus
 // the hash cost per byte. Latency is clamped at >= 0.
@@ -49,7 +66,8 @@ std::string device_profile_to_json(const DeviceProfile& profile);
 Result<DeviceProfile> device_profile_from_json(const std::string& text, const std::string& name);
 Result<DeviceProfile> read_device_profile(const std::string& path);
 
-// Sets input->io from the profile and, when it has node times, input->node_ms by node name.
+// Sets input->io from the profile and, when it has node times, input->node_ms by node name; with
+// a streaming calibration, io.ms_per_byte and input->stream_compute_factor from it.
 // InvalidArgument when the profile's nodes do not match input->node_names or its thread count
 // differs from `threads` (compute time depends on it).
 Status apply_device_profile(const DeviceProfile& profile, int threads, PlanInput* input);

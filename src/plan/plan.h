@@ -42,6 +42,9 @@ struct PlanInput {
   std::vector<std::string> node_names;
   std::vector<double> node_ms;
   IoCost io;
+  // Node times are multiplied by this in plans that stream (kernels share the cores with the
+  // loader thread); measured by `deepshark profile --model` (plan/device_profile.h), else 1.
+  double stream_compute_factor = 1.0;
   std::string cost_source;  // "profile FILE", "built-in ..." (said in reports)
 };
 

@@ -21,7 +21,9 @@ std::string num(double v) {
 std::string plan_input_to_text(const PlanInput& in) {
   std::ostringstream o;
   o << "deepshark-plan-input 1\nmodel " << token(in.model) << "\nfixed " << in.fixed_bytes << "\nio "
-    << num(in.io.latency_ms) << " " << num(in.io.ms_per_byte) << "\ncost " << in.cost_source << "\nnodes "
+    << num(in.io.latency_ms) << " " << num(in.io.ms_per_byte);
+  if (in.stream_compute_factor != 1.0) o << " " << num(in.stream_compute_factor);
+  o << "\ncost " << in.cost_source << "\nnodes "
     << in.node_ms.size() << "\n";
   for (size_t i = 0; i < in.node_ms.size(); ++i) {
     o << "node " << token(i < in.node_names.size() ? in.node_names[i] : std::to_string(i)) << " " << num(in.node_ms[i])
@@ -62,7 +64,11 @@ Result<PlanInput> plan_input_from_text(const std::string& text, const std::strin
   if (!next(&ls, "fixed") || !(ls >> in.fixed_bytes)) return bad("expected 'fixed BYTES'");
   if (!next(&ls, "io") || !(ls >> in.io.latency_ms >> in.io.ms_per_byte) || !(in.io.latency_ms >= 0) ||
       !(in.io.ms_per_byte > 0)) {
-    return bad("expected 'io LATENCY_MS MS_PER_BYTE' (>= 0, > 0)");
+    return bad("expected 'io LATENCY_MS MS_PER_BYTE [STREAM_COMPUTE_FACTOR]' (>= 0, > 0, >= 1)");
+  }
+  if (double f = 0; ls >> f) {
+    if (!(f >= 1.0 && f <= 4.0)) return bad("expected 'io LATENCY_MS MS_PER_BYTE [STREAM_COMPUTE_FACTOR]' (>= 0, > 0, 1..4)");
+    in.stream_compute_factor = f;
   }
   if (!next(&ls, "cost")) return bad("expected 'cost SOURCE'");
   std::getline(ls >> std::ws, in.cost_source);

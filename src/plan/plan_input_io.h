@@ -3,7 +3,7 @@
 //   deepshark-plan-input 1
 //   model vgg16.dsk
 //   fixed 12345678
-//   io 0.05 6.4e-07                      # latency_ms ms_per_byte
+//   io 0.05 6.4e-07                      # latency_ms ms_per_byte [stream_compute_factor]
 //   cost profile_dev.json                # the rest of the line
 //   nodes 2
 //   node conv1 1.25                      # name ms (names without whitespace)

@@ -236,9 +236,10 @@ Score evaluate(Context& c, int depth, uint64_t slot, const std::vector<bool>& re
   sc.peak = c.in.fixed_bytes + resident_bytes + static_cast<uint64_t>(depth + 1) * max_block;
   double load_left = 0;
   for (double l : c.block_load) load_left += l;
+  const double f = c.in.stream_compute_factor;  // as predict_plan scales streamed compute
   const double limit = cutoff + 1e-9;
-  if (std::max(load_left, c.prefix[nodes]) > limit) {
-    sc.latency = std::max(load_left, c.prefix[nodes]);
+  if (std::max(load_left, f * c.prefix[nodes]) > limit) {
+    sc.latency = std::max(load_left, f * c.prefix[nodes]);
     return sc;
   }
   c.compute_end.resize(nb);
@@ -250,9 +251,9 @@ Score evaluate(Context& c, int depth, uint64_t slot, const std::vector<bool>& re
     const double submit = b >= slots ? c.compute_end[b - slots] : 0.0;
     reader = std::max(reader, submit) + c.block_load[b];
     load_left -= c.block_load[b];
-    compute = std::max(compute, reader) + (c.prefix[last] - c.prefix[std::clamp(first, 0, nodes)]);
+    compute = std::max(compute, reader) + f * (c.prefix[last] - c.prefix[std::clamp(first, 0, nodes)]);
     c.compute_end[b] = compute;
-    const double bound = std::max(compute + (c.prefix[nodes] - c.prefix[last]), reader + load_left);
+    const double bound = std::max(compute + f * (c.prefix[nodes] - c.prefix[last]), reader + load_left);
     if (bound > limit) {
       sc.latency = bound;
       return sc;

@@ -35,7 +35,9 @@ Result<DeviceProfile> profile_storage(const StorageProfileOptions& options);
 
 // Runs the packed model `runs` times at `threads` (all weights resident when they fit in half the
 // available memory, else streamed under that) with random inputs and stores each node's median
-// time in profile->node_ms (and model, threads, runs).
+// time in profile->node_ms (and model, threads, runs). When all weights were resident, it then
+// runs the model streamed (budget: a quarter of the weights, at least the smallest that allows
+// prefetch depth 1) and stores the reads' and the kernels' times in profile->streaming.
 Status profile_model_compute(const std::string& dsk_path, int threads, int runs, DeviceProfile* profile);
 
 // A quick built-in I/O cost: two reads each at a few request sizes from the start of `storage`
