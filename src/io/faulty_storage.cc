@@ -1,5 +1,6 @@
 #include "io/faulty_storage.h"
 
+#include <algorithm>
 #include <thread>
 
 namespace deepshark {
@@ -8,7 +9,7 @@ Status FaultyStorage::read(uint64_t offset, uint64_t bytes, std::byte* dst) {
   const uint64_t index = reads_.fetch_add(1);
   const int64_t delay = delay_us_.load();
   if (delay > 0) std::this_thread::sleep_for(std::chrono::microseconds(delay));
-  if (index == fail_read_.load()) {
+  if (index == fail_read_.load() || index >= fail_from_.load()) {
     return make_error(ErrorCode::IOError, "read", "file", name(),
                       "injected (read #" + std::to_string(index) + ", " + std::to_string(bytes) +
                           " bytes at offset " + std::to_string(offset) + ")");
@@ -31,6 +32,7 @@ Result<uint64_t> FaultyStorage::read_some(uint64_t offset, uint64_t bytes, std::
 
 void FaultyStorage::reset() {
   fail_read_.store(kNever);
+  fail_from_.store(kNever);
   corrupt_read_.store(kNever);
   corrupt_byte_.store(0);
   short_reads_.store(false);

@@ -3,6 +3,7 @@
 //
 //   ds::FaultyStorage faulty(file);          // wraps, does not own
 //   faulty.set_fail_read(3);                 // the 4th read() (0-based index 3) fails: IOError "injected"
+//   faulty.set_fail_reads_from(3);           // the 4th and every later read() fail (a dead disk)
 //   faulty.set_short_reads(true);            // each read_some returns at most about half of what was asked
 //   faulty.set_delay(std::chrono::milliseconds(2));   // every read() sleeps first
 //   faulty.set_corrupt_read(5, 17);          // read #5 gets byte 17 of its buffer flipped
@@ -35,6 +36,8 @@ class FaultyStorage final : public Storage {
 
   // 0-based index of the read() call that fails with IOError "injected" (kNever = none).
   void set_fail_read(uint64_t index) { fail_read_.store(index); }
+  // Every read() call from 0-based index `index` on fails the same way (kNever = none).
+  void set_fail_reads_from(uint64_t index) { fail_from_.store(index); }
   // When on, read_some returns about half of what was asked (at least one alignment unit).
   void set_short_reads(bool on) { short_reads_.store(on); }
   // Sleep before every read() call.
@@ -53,6 +56,7 @@ class FaultyStorage final : public Storage {
  private:
   Storage& inner_;
   std::atomic<uint64_t> fail_read_{kNever};
+  std::atomic<uint64_t> fail_from_{kNever};
   std::atomic<uint64_t> corrupt_read_{kNever};
   std::atomic<uint64_t> corrupt_byte_{0};
   std::atomic<bool> short_reads_{false};

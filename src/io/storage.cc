@@ -39,7 +39,9 @@ Status Storage::read(uint64_t offset, uint64_t bytes, std::byte* dst) {
     if (n == 0) break;
     done += n;
     // At the end a direct read returns the unaligned tail; asking again would be misaligned.
-    if (offset + done >= size()) break;
+    // An unaligned count before size() means the file ended early (it shrank since it was
+    // opened): that is the unexpected end below, not a misaligned request.
+    if (offset + done >= size() || done % alignment() != 0) break;
   }
   if (done < bytes) {
     // A short final read is fine only when it ends exactly at the end of the storage and the

@@ -25,16 +25,21 @@ namespace {
 
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
-// Runs `g` in memory on `xs` with the packing thread count; empty on failure.
-std::vector<Tensor> run_probe(Graph g, const std::vector<Tensor>& xs, int threads) {
+// Runs `g` in memory on `xs` with the packing thread count; empty when it cannot run, an error
+// only when memory ran out (that must stop the pack, not silently change its slicing).
+Result<std::vector<Tensor>> run_probe(Graph g, const std::vector<Tensor>& xs, int threads) {
   CountingAllocator alloc;
   ExecutorOptions eo;
   eo.threads = threads;
   auto ex = Executor::create(std::move(g), eo, alloc);
-  if (!ex.ok()) return {};
+  if (!ex.ok()) {
+    if (ex.status().code() == ErrorCode::OutOfMemory) return ex.status();
+    return std::vector<Tensor>{};
+  }
   std::vector<TensorView> in;
   for (const Tensor& x : xs) in.push_back(x.view());
   auto out = (*ex)->run(in);
+  if (!out.ok() && out.status().code() == ErrorCode::OutOfMemory) return out.status();
   return out.ok() ? std::move(out).value() : std::vector<Tensor>{};
 }
 
@@ -42,8 +47,8 @@ std::vector<Tensor> run_probe(Graph g, const std::vector<Tensor>& xs, int thread
 // design asks: the node alone between two Relus (so its activations get the layouts they have in a
 // network), unsliced and sliced, on a seeded probe input, compared byte for byte. Fully connected
 // nodes read plain weights whose slices are bit-identical for every width (measured, and tested in
-// tests/unit/kernels_dnnl), so only convolutions are probed.
-bool slice_keeps_bits(const Graph& g, const Node& n, int64_t width, int threads) {
+// tests/unit/kernels_dnnl), so only convolutions are probed. OutOfMemory is an error, not a "no".
+Result<bool> slice_keeps_bits(const Graph& g, const Node& n, int64_t width, int threads) {
   if (n.op != OpType::Conv && n.op != OpType::ConvTranspose) return true;
   Graph mini;
   const Value& in = g.value(n.inputs[0]);
@@ -76,26 +81,32 @@ bool slice_keeps_bits(const Graph& g, const Node& n, int64_t width, int threads)
   mini.outputs.push_back(out);
   PrepareOptions po;
   po.fuse = false;
-  if (!prepare_graph(mini, po).ok()) return false;
+  if (Status s = prepare_graph(mini, po); !s.ok()) {
+    if (s.code() == ErrorCode::OutOfMemory) return s;
+    return false;
+  }
   if (in.dtype != DType::F32) return false;
   std::vector<Tensor> probe;
   uint32_t state = 12345;
   for (ValueId v : mini.inputs) {
-    auto t = Tensor::create(DType::F32, mini.value(v).shape);
-    if (!t.ok()) return false;
-    for (int64_t i = 0; i < t->numel(); ++i) {
+    DS_TRY(Tensor t, Tensor::create(DType::F32, mini.value(v).shape));
+    for (int64_t i = 0; i < t.numel(); ++i) {
       state = state * 1664525u + 1013904223u;
-      t->data<float>()[i] = static_cast<float>(state >> 8) / 16777216.0f - 0.5f;
+      t.data<float>()[i] = static_cast<float>(state >> 8) / 16777216.0f - 0.5f;
     }
-    probe.push_back(std::move(t).value());
+    probe.push_back(std::move(t));
   }
-  std::vector<Tensor> whole = run_probe(mini, probe, threads);
+  DS_TRY(std::vector<Tensor> whole, run_probe(mini, probe, threads));
   Graph sliced = mini;
   SliceOptions so;
   so.limit_bytes = 1;
   so.fixed_width = width;
-  if (whole.size() != 1 || !slice_graph(sliced, so).ok()) return false;
-  std::vector<Tensor> parts = run_probe(std::move(sliced), probe, threads);
+  if (whole.size() != 1) return false;
+  if (auto r = slice_graph(sliced, so); !r.ok()) {
+    if (r.status().code() == ErrorCode::OutOfMemory) return r.status();
+    return false;
+  }
+  DS_TRY(std::vector<Tensor> parts, run_probe(std::move(sliced), probe, threads));
   return parts.size() == 1 && parts[0].bytes() == whole[0].bytes() &&
          std::memcmp(parts[0].raw(), whole[0].raw(), whole[0].bytes()) == 0;
 }
@@ -106,7 +117,7 @@ Result<PackReport> pack_graph(Graph g, const std::string& out_path, const PackGr
   PackReport report;
   SliceOptions so;
   so.limit_bytes = options.slice_limit_bytes;
-  so.accept = [&](const Graph& graph, const Node& n, int64_t width) {
+  so.accept = [&](const Graph& graph, const Node& n, int64_t width) -> Result<bool> {
     return slice_keeps_bits(graph, n, width, options.threads);
   };
   DS_TRY(report.slicing, slice_graph(g, so));

@@ -163,7 +163,11 @@ Result<SliceReport> slice_graph(Graph& g, const SliceOptions& options) {
       width = options.fixed_width;
     } else {
       for (int64_t w : candidate_widths(channels, widest, multiple)) {
-        if (!options.accept || options.accept(g, n, w)) {
+        bool accepted = true;
+        if (options.accept) {
+          DS_TRY(accepted, options.accept(g, n, w));
+        }
+        if (accepted) {
           width = w;
           break;
         }

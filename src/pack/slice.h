@@ -44,8 +44,9 @@ struct SliceOptions {
   int64_t channel_multiple = 16;
   // Optional check of a candidate width for a node (pack verifies the sliced node's bits against
   // the unsliced node's). Candidates are tried in order: an even split, the widest fitting width,
-  // powers of two; a node no candidate passes stays whole and is reported.
-  std::function<bool(const Graph&, const Node&, int64_t width)> accept;
+  // powers of two; a node no candidate passes stays whole and is reported. An error (e.g.
+  // OutOfMemory while checking) stops slicing and is returned.
+  std::function<Result<bool>(const Graph&, const Node&, int64_t width)> accept;
   // When > 0, every sliceable node over the limit is cut at exactly this width (no candidates).
   int64_t fixed_width = 0;
 };

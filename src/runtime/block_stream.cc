@@ -21,6 +21,12 @@ double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std
 }  // namespace
 
 struct BlockStreamSession::Impl {
+  // The loader's thread may still read into the ring or a resident buffer: stop it before any
+  // member is destroyed (also when open fails half-way).
+  ~Impl() {
+    if (loader) loader->cancel_all();
+  }
+
   std::string path;
   StreamOptions options;
   CountingAllocator allocator;
@@ -42,8 +48,13 @@ struct BlockStreamSession::Impl {
   std::vector<uint64_t> block_piece_offset;  // offset of each piece within its block's slot
   std::vector<std::vector<Ticket>> tickets;  // per block, reused across runs
   StreamReport report;
+  // False while no plan is fully in place: a replan failed and so did restoring the previous
+  // plan; run() refuses until a replan() succeeds (weights may point at freed buffers).
+  bool plan_in_place = false;
 
-  Status prepare(const std::string& dsk_path, Storage& st, const StreamOptions& opts);
+  // enforce_budget: the allocator's limit is the budget from the start, so that a model whose
+  // fixed memory cannot fit fails before that memory is allocated.
+  Status prepare(const std::string& dsk_path, Storage& st, const StreamOptions& opts, bool enforce_budget);
   Status map_pieces();
   Status load_resident();
   Result<Plan> make_plan(const Requirement& req) const;
@@ -54,9 +65,7 @@ struct BlockStreamSession::Impl {
 };
 
 BlockStreamSession::BlockStreamSession(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-BlockStreamSession::~BlockStreamSession() {
-  if (impl_ && impl_->loader) impl_->loader->cancel_all();
-}
+BlockStreamSession::~BlockStreamSession() = default;
 
 Result<std::unique_ptr<BlockStreamSession>> BlockStreamSession::open(const std::string& path,
                                                                      const StreamOptions& options) {
@@ -157,6 +166,7 @@ Result<Plan> BlockStreamSession::Impl::make_plan(const Requirement& req) const {
 
 // Frees what the next plan does not keep, then reads new resident pieces and sizes the ring.
 Status BlockStreamSession::Impl::apply_plan(Plan next, bool reset_peak) {
+  plan_in_place = false;
   ring = Buffer();
   std::vector<bool> keep(file->pieces().size(), false);
   for (int p : next.resident) keep[p] = true;
@@ -182,10 +192,12 @@ Status BlockStreamSession::Impl::apply_plan(Plan next, bool reset_peak) {
     }
     tickets[b].reserve(plan.blocks[b].pieces.size());
   }
+  plan_in_place = true;
   return Status::ok_status();
 }
 
-Status BlockStreamSession::Impl::prepare(const std::string& dsk_path, Storage& st, const StreamOptions& opts) {
+Status BlockStreamSession::Impl::prepare(const std::string& dsk_path, Storage& st, const StreamOptions& opts,
+                                        bool enforce_budget) {
   path = dsk_path;
   options = opts;
   if (options.threads < 1 || options.threads > 256) {
@@ -211,23 +223,39 @@ Status BlockStreamSession::Impl::prepare(const std::string& dsk_path, Storage& s
     Value& v = g.value(id);
     v.constant = Tensor::shape_only(v.dtype, v.shape);
   }
+  plan_input.model = path;
+  for (size_t p = 0; p < file->pieces().size(); ++p) {
+    const format::PieceEntry& e = file->pieces()[p];
+    plan_input.pieces.push_back({g.nodes[e.node].name, e.bytes, static_cast<int>(e.node), node_flops(g, g.nodes[e.node])});
+  }
+  for (const Node& n : g.nodes) plan_input.node_names.push_back(n.name);
+
   ExecutorOptions ex;
   ex.threads = options.threads;
   ex.use_dnnl = options.use_dnnl;
   ex.profile_nodes = true;  // two clock reads per node: the measured times feed replan()
-  DS_TRY(executor, Executor::create(std::move(g), ex, allocator));
+  uint64_t planned = 0;
+  ex.planned_bytes = &planned;
+  const Requirement& req = options.requirement;
+  if (enforce_budget) allocator.set_limit(req.memory_budget_bytes);
+  auto created = Executor::create(std::move(g), ex, allocator);
+  if (!created.ok()) {
+    // Fixed memory over the budget: the planner says what the smallest budget is, as for any
+    // other infeasible budget.
+    if (created.status().code() == ErrorCode::OutOfMemory && req.memory_budget_bytes != 0 &&
+        allocator.current_bytes() + planned > req.memory_budget_bytes) {
+      plan_input.fixed_bytes = allocator.current_bytes() + planned;
+      Result<Plan> p = make_plan(req);
+      if (!p.ok()) return p.status();
+    }
+    return created.status();
+  }
+  executor = std::move(created).value();
   DS_RETURN_IF_ERROR(map_pieces());
 
   // Plan: fixed memory is what the executor already holds.
-  plan_input.model = path;
   plan_input.fixed_bytes = allocator.current_bytes();
   const Graph& graph = executor->graph();
-  for (size_t p = 0; p < file->pieces().size(); ++p) {
-    const format::PieceEntry& e = file->pieces()[p];
-    plan_input.pieces.push_back(
-        {graph.nodes[e.node].name, e.bytes, static_cast<int>(e.node), node_flops(graph, graph.nodes[e.node])});
-  }
-  for (const Node& n : graph.nodes) plan_input.node_names.push_back(n.name);
   plan_input.node_ms = estimate_node_ms(graph, options.threads);
   if (!options.profile_path.empty()) {
     DS_TRY(DeviceProfile prof, read_device_profile(options.profile_path));
@@ -247,7 +275,7 @@ Result<std::unique_ptr<BlockStreamSession>> BlockStreamSession::open_with_storag
                                                                                   Storage& storage,
                                                                                   const StreamOptions& options) {
   auto m = std::make_unique<Impl>();
-  DS_RETURN_IF_ERROR(m->prepare(path, storage, options));
+  DS_RETURN_IF_ERROR(m->prepare(path, storage, options, /*enforce_budget=*/true));
   DS_TRY(Plan first, m->make_plan(options.requirement));
 
   uint32_t capacity = static_cast<uint32_t>(m->file->pieces().size() + 1);
@@ -275,6 +303,10 @@ Status BlockStreamSession::Impl::submit_block(int b) {
 
 Result<std::vector<Tensor>> BlockStreamSession::run(std::span<const TensorView> inputs) {
   Impl& m = *impl_;
+  if (!m.plan_in_place) {
+    return make_error(ErrorCode::InvalidArgument, "run", "block stream", m.path,
+                      "no plan is in place after a failed replan: call replan() again");
+  }
   const auto t0 = Clock::now();
   m.report = StreamReport();
   m.report.direct_io = false;
@@ -360,7 +392,7 @@ Result<PlanInput> BlockStreamSession::plan_input_of(const std::string& dsk_path,
   o.direct = options.direct_io;
   DS_TRY(std::unique_ptr<DirectFile> f, DirectFile::open(dsk_path, o));
   Impl m;
-  DS_RETURN_IF_ERROR(m.prepare(dsk_path, *f, options));
+  DS_RETURN_IF_ERROR(m.prepare(dsk_path, *f, options, /*enforce_budget=*/false));
   return m.plan_input;
 }
 
@@ -370,6 +402,7 @@ const PlanInput& BlockStreamSession::plan_input() const { return impl_->plan_inp
 const StreamReport& BlockStreamSession::last_report() const { return impl_->report; }
 uint64_t BlockStreamSession::peak_managed_bytes() const { return impl_->allocator.peak_bytes(); }
 uint64_t BlockStreamSession::current_managed_bytes() const { return impl_->allocator.current_bytes(); }
+uint64_t BlockStreamSession::memory_limit_bytes() const { return impl_->allocator.limit(); }
 uint64_t BlockStreamSession::weight_bytes() const {
   uint64_t t = 0;
   for (const PieceSummary& p : impl_->plan_input.pieces) t += aligned_piece_bytes(p.bytes);

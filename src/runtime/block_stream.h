@@ -90,6 +90,9 @@ class BlockStreamSession {
   const StreamReport& last_report() const;
   uint64_t peak_managed_bytes() const;
   uint64_t current_managed_bytes() const;
+  // The limit of the session's allocator: the plan's budget (0: none), so nothing it manages can
+  // exceed the budget.
+  uint64_t memory_limit_bytes() const;
   uint64_t weight_bytes() const;  // all pieces, aligned
 
  private:

@@ -137,6 +137,39 @@ Status Executor::build(const ExecutorOptions& options, CountingAllocator& alloca
       bindings_.push_back(std::move(b));
     }
   }
+  // Sizes first: under an allocator limit, a graph whose fixed memory cannot fit (e.g. a crafted
+  // file claiming huge activations) fails before anything proportional to it is allocated.
+  const std::vector<ArenaRequest>& requests = lifetimes.requests;
+  const std::vector<ValueId>& request_value = lifetimes.request_value;
+  layout_ = plan_arena(requests, kDefaultAlignment);
+  uint64_t scratch = 0;
+  for (Step& s : steps_) if (!s.alias) scratch = std::max(scratch, s.kernel->scratch_bytes());
+  {
+    uint64_t weights = 0;
+    std::vector<bool> bound(nv, false);  // what the copy loops below skip as already held
+    for (const WeightBinding& b : bindings_) {
+      if (b.external || (b.slot < 0 && bound[b.value])) continue;
+      weights += b.bytes;
+      if (b.slot < 0) bound[b.value] = true;
+    }
+    for (ValueId o : g.outputs) {
+      if (!g.value(o).is_constant() || bound[o] || !g.value(o).constant->has_data()) continue;
+      weights += g.value(o).constant->bytes();
+      bound[o] = true;
+    }
+    const uint64_t planned = weights + layout_.total_bytes + scratch;
+    if (options.planned_bytes) *options.planned_bytes = planned;
+    if (planned > allocator.available_bytes()) {
+      return make_error(ErrorCode::OutOfMemory, "prepare", "graph", g.name,
+                        "weights " + std::to_string(weights) + " + activation arena " +
+                            std::to_string(layout_.total_bytes) + " + kernel scratchpad " + std::to_string(scratch) +
+                            " bytes exceed the memory limit of " + std::to_string(allocator.limit()) + " bytes (" +
+                            std::to_string(allocator.current_bytes()) + " already held) " +
+                            expected_got("<= " + std::to_string(allocator.available_bytes()) + " bytes",
+                                         std::to_string(planned) + " bytes"));
+    }
+  }
+
   // Pack or copy every weight whose data the graph holds; a constant read plainly by several
   // steps is copied once. Each graph constant is released after its last binding, so the weights
   // are held once (graph copy or packed copy), plus one tensor, while preparing.
@@ -178,15 +211,10 @@ Status Executor::build(const ExecutorOptions& options, CountingAllocator& alloca
     weight_buffers_.push_back(std::move(buf));
   }
 
-  const std::vector<ArenaRequest>& requests = lifetimes.requests;
-  const std::vector<ValueId>& request_value = lifetimes.request_value;
-  layout_ = plan_arena(requests, kDefaultAlignment);
   DS_TRY(arena_, Buffer::allocate(allocator, layout_.total_bytes, MemoryClass::Activations, "activation arena"));
   summary_.arena_bytes = layout_.total_bytes;
   for (size_t r = 0; r < requests.size(); ++r) value_ptr_[request_value[r]] = arena_.data() + layout_.offsets[r];
 
-  uint64_t scratch = 0;
-  for (Step& s : steps_) if (!s.alias) scratch = std::max(scratch, s.kernel->scratch_bytes());
   DS_TRY(scratch_, Buffer::allocate(allocator, scratch, MemoryClass::Scratch, "kernel scratchpad"));
   summary_.scratch_bytes = scratch;
 

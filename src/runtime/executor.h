@@ -28,6 +28,9 @@ struct ExecutorOptions {
   int threads = 1;
   bool use_dnnl = true;       // false: reference kernels only (the oracle path)
   bool profile_nodes = false;  // record per-node wall time in the run stats
+  // When set, receives the bytes create() allocates (weights, arena, scratchpad), known before it
+  // allocates any of them: also when create() fails because they exceed the allocator's limit.
+  uint64_t* planned_bytes = nullptr;
 };
 
 // One weight a step reads: a kernel weight slot (slot >= 0, in the kernel's layout) or a plain
@@ -60,7 +63,8 @@ struct ExecutorSummary {
 class Executor {
  public:
   // InvalidModel / Unsupported naming the node when a kernel cannot be built; OutOfMemory when
-  // the allocator refuses.
+  // the allocator refuses, and before allocating anything when the weights, arena and scratchpad
+  // together exceed the allocator's limit.
   static Result<std::unique_ptr<Executor>> create(Graph graph, const ExecutorOptions& options,
                                                   CountingAllocator& allocator);
   ~Executor();

@@ -150,6 +150,24 @@ TEST(DirectFile, FileShrunkAfterOpenIsUnexpectedEnd) {
                              "': unexpected end of file (expected 8192 bytes at offset 4096, got 0)");
 }
 
+// Shrunk to an unaligned size inside the request: the direct read returns the partial block, and
+// the rest is an unexpected end (not a misaligned follow-up request), in every kind of folder.
+TEST(DirectFile, FileShrunkToAnUnalignedSizeIsUnexpectedEnd) {
+  for (const std::string& dir : test_dirs()) {
+    const std::string bytes = random_bytes(4 * kA, 9);
+    TempFile tf(dir, "shrunk_unaligned", bytes);
+    auto f = DirectFile::open(tf.path());
+    ASSERT_TRUE(f.ok());
+    ASSERT_EQ(::truncate(tf.path().c_str(), kA + 100), 0);
+    Buffer buf = aligned_buffer(2 * kA);
+    Status s = (*f)->read(kA, 2 * kA, buf.data());
+    EXPECT_EQ(s.code(), ErrorCode::IOError) << dir;
+    EXPECT_EQ(s.message(), "failed to read file '" + tf.path() +
+                               "': unexpected end of file (expected 8192 bytes at offset 4096, got 100)")
+        << dir;
+  }
+}
+
 TEST(DirectFile, MissingFileIsIOError) {
   auto f = DirectFile::open("/tmp/ds_io_test_does_not_exist.dsk");
   ASSERT_FALSE(f.ok());
