@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 
 #include "format/dsk_file.h"
 #include "format/dsk_writer.h"
@@ -233,8 +234,14 @@ Result<PackReport> pack_graph(Graph g, const std::string& out_path, const PackGr
   DS_RETURN_IF_ERROR(writer->finish(blob));
   report.file_bytes = writer->bytes_written();
   // Self-check: the file must open with every validation a session applies.
+  // A file that fails it (or that could not be checked: out of memory) is removed, so a failed
+  // pack leaves no output behind.
   auto reopened = format::DskFile::open(out_path);
-  if (!reopened.ok()) return reopened.status().with_context("failed to check packed file '" + out_path + "'");
+  if (!reopened.ok()) {
+    std::error_code ec;
+    std::filesystem::remove(out_path, ec);
+    return reopened.status().with_context("failed to check packed file '" + out_path + "'");
+  }
   return report;
 }
 

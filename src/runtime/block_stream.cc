@@ -48,8 +48,8 @@ struct BlockStreamSession::Impl {
   std::vector<uint64_t> block_piece_offset;  // offset of each piece within its block's slot
   std::vector<std::vector<Ticket>> tickets;  // per block, reused across runs
   StreamReport report;
-  // False while no plan is fully in place: a replan failed and so did restoring the previous
-  // plan; run() refuses until a replan() succeeds (weights may point at freed buffers).
+  // False while no plan is fully in place (weights may point at freed buffers): a replan failed
+  // and so did restoring the previous plan. run() restores it first.
   bool plan_in_place = false;
 
   // enforce_budget: the allocator's limit is the budget from the start, so that a model whose
@@ -304,8 +304,12 @@ Status BlockStreamSession::Impl::submit_block(int b) {
 Result<std::vector<Tensor>> BlockStreamSession::run(std::span<const TensorView> inputs) {
   Impl& m = *impl_;
   if (!m.plan_in_place) {
-    return make_error(ErrorCode::InvalidArgument, "run", "block stream", m.path,
-                      "no plan is in place after a failed replan: call replan() again");
+    // A replan failed and so did restoring the previous plan: try again now.
+    Status s = m.apply_plan(m.plan);
+    if (!s.ok()) {
+      m.loader->cancel_all();
+      return s.with_context("failed to run block stream '" + m.path + "': cannot restore its plan after a failed replan");
+    }
   }
   const auto t0 = Clock::now();
   m.report = StreamReport();

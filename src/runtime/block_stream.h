@@ -78,7 +78,7 @@ class BlockStreamSession {
   // resident are kept (not re-read), the ones no longer resident are freed, new ones are read, and
   // the ring is re-sized. The managed-memory peak restarts from the current bytes. On an error
   // (infeasible requirement) nothing changes; if reading a new resident piece fails, the previous
-  // plan is restored.
+  // plan is restored (when that fails too, e.g. out of memory, the next run() restores it).
   Status replan(const Requirement& requirement);
   double last_replan_ms() const;  // time spent planning in the last replan() (not reading)
   // Per-node compute times of the last run (ms, execution order).

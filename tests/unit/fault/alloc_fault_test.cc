@@ -163,9 +163,28 @@ TEST(AllocationFaults, ReplanFailsCleanlyAndKeepsThePreviousPlan) {
     EXPECT_EQ(s.memory().current_managed_bytes, held);
     EXPECT_TRUE(runs_exactly(s)) << "after allocation " << i << " of the replan failed";
   }
+  // No memory at all: the replan fails and so does restoring the previous plan (its ring was
+  // freed first). Runs then fail cleanly while memory is short, and the first run after it
+  // restores the plan and is exact.
+  AllocationFaults::install([](uint64_t, uint64_t) { return true; });
+  Status st = s.replan(to_high);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), ErrorCode::OutOfMemory) << st.message();
+  EXPECT_NE(st.message().find("failed to restore the previous plan"), std::string::npos) << st.message();
+  for (int k = 0; k < 2; ++k) {
+    auto out = s.run(fault_model().inputs);
+    ASSERT_FALSE(out.ok());
+    EXPECT_EQ(out.status().code(), ErrorCode::OutOfMemory) << out.status().message();
+    EXPECT_NE(out.status().message().find("cannot restore its plan"), std::string::npos) << out.status().message();
+  }
+  AllocationFaults::remove();
+  EXPECT_TRUE(runs_exactly(s));
+  EXPECT_EQ(s.plan().text, low_plan);
+  EXPECT_EQ(s.memory().current_managed_bytes, held);
   ASSERT_TRUE(s.replan(to_high).ok());
   EXPECT_TRUE(runs_exactly(s));
-  std::printf("replan: %llu allocations, each failed once: all OutOfMemory, previous plan restored\n",
+  std::printf("replan: %llu allocations, each failed once: all OutOfMemory, previous plan restored; no memory "
+              "at all: runs fail cleanly, then restore it\n",
               static_cast<unsigned long long>(n));
 }
 
