@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -75,9 +76,23 @@ struct FaultModel {
   Tensor reference;                 // in-memory output y
 };
 
+inline std::vector<std::string>& made_temp_dirs() {
+  static auto* dirs = new std::vector<std::string>();  // never destroyed: used at exit
+  return *dirs;
+}
+
+// A folder in the test temp dir, removed with everything in it when the test binary exits.
 inline std::string temp_dir(const std::string& tag) {
+  static const bool registered = [] {
+    std::atexit([] {
+      std::error_code ec;
+      for (const std::string& d : made_temp_dirs()) std::filesystem::remove_all(d, ec);
+    });
+    return true;
+  }();
+  (void)registered;
   std::string d = ::testing::TempDir() + "/ds_" + tag + "_" + std::to_string(::getpid());
-  std::filesystem::create_directories(d);
+  if (std::filesystem::create_directories(d)) made_temp_dirs().push_back(d);
   return d;
 }
 

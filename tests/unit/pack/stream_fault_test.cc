@@ -3,6 +3,8 @@
 // give clean errors and leave the session able to run again with identical results.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <random>
 
@@ -89,7 +91,8 @@ class StreamFaults : public ::testing::Test {
   void SetUp() override {
     x_ = random_tensor({1, 8, 12, 12}, 99, 1.0f);
     ref_ = run_in_memory(prepared_small_model(), x_);
-    path_ = ::testing::TempDir() + "/small_faults.dsk";
+    // One file per process: ctest -j runs the tests of this fixture in parallel processes.
+    path_ = ::testing::TempDir() + "/small_faults_" + std::to_string(::getpid()) + ".dsk";
     PackGraphOptions po;
     po.threads = 2;
     po.slice_limit_bytes = 32 << 10;
@@ -100,6 +103,7 @@ class StreamFaults : public ::testing::Test {
     file_ = std::move(f).value();
     faulty_ = std::make_unique<FaultyStorage>(*file_);
   }
+  void TearDown() override { std::filesystem::remove(path_); }
 
   std::unique_ptr<BlockStreamSession> open(uint64_t budget, int depth) {
     StreamOptions o;

@@ -4,6 +4,8 @@
 // new requirement is infeasible.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "base/tensor.h"
@@ -38,7 +40,8 @@ class Replan : public ::testing::Test {
     auto out = (*ex)->run({&in, 1});
     ASSERT_TRUE(out.ok());
     ref_ = std::move(out).value();
-    path_ = ::testing::TempDir() + "/small_replan.dsk";
+    // One file per process: ctest -j runs the tests of this fixture in parallel processes.
+    path_ = ::testing::TempDir() + "/small_replan_" + std::to_string(::getpid()) + ".dsk";
     PackGraphOptions po;
     po.threads = 2;
     po.slice_limit_bytes = 32 << 10;
@@ -49,6 +52,7 @@ class Replan : public ::testing::Test {
     file_ = std::move(f).value();
     faulty_ = std::make_unique<FaultyStorage>(*file_);
   }
+  void TearDown() override { std::filesystem::remove(path_); }
 
   std::unique_ptr<BlockStreamSession> open(const Requirement& req) {
     StreamOptions o;
