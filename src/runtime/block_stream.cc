@@ -264,7 +264,10 @@ Status BlockStreamSession::Impl::prepare(const std::string& dsk_path, Storage& s
                              (prof.node_ms.empty() ? " (storage only; node times from FLOPs)" : "");
     measured_node_ms = !prof.node_ms.empty();
   } else {
-    DS_TRY(plan_input.io, quick_io_cost(*storage, file->header().file_bytes));
+    // The probe buffer is accounted and limited to what the budget leaves; it is freed before the
+    // plan's memory is allocated, so the peak restarts after it (peak managed memory is the plan's).
+    DS_TRY(plan_input.io, quick_io_cost(*storage, file->header().file_bytes, &allocator));
+    allocator.reset_peak();
     plan_input.cost_source = "built-in: a few direct reads of the model file, node times from FLOPs "
                              "(give --profile for a measured device profile)";
   }

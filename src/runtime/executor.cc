@@ -318,7 +318,9 @@ Result<std::vector<Tensor>> Executor::collect_outputs() {
   outs.reserve(g.outputs.size());
   for (ValueId o : g.outputs) {
     const Value& v = g.value(o);
-    DS_TRY(Tensor t, Tensor::create(v.dtype, v.shape));
+    auto created = Tensor::create(v.dtype, v.shape);
+    if (!created.ok()) return created.status().with_context("failed to return output '" + v.name + "'");
+    Tensor t = std::move(created).value();
     if (t.bytes()) std::memcpy(t.raw(), value_ptr_[alias_root_[o]] + alias_offset_[o], t.bytes());
     outs.push_back(std::move(t));
   }

@@ -59,13 +59,24 @@ std::vector<double> estimate_node_ms(const Graph& g, int threads) {
   return r;
 }
 
-Result<IoCost> quick_io_cost(Storage& storage, uint64_t file_bytes) {
+Result<IoCost> quick_io_cost(Storage& storage, uint64_t file_bytes, CountingAllocator* allocator) {
   file_bytes = std::min(file_bytes, storage.size());
   const uint64_t align = std::max<uint64_t>(storage.alignment(), kDirectIOAlignment);
-  const uint64_t cap = std::min<uint64_t>(uint64_t{4} << 20, align_down(file_bytes, align));
+  uint64_t cap = std::min<uint64_t>(uint64_t{4} << 20, align_down(file_bytes, align));
+  if (allocator) cap = std::min(cap, align_down(allocator->available_bytes(), align));
   if (cap < align) return IoCost{};
-  AlignedMemory buf(cap);
-  if (!buf.data()) return make_error(ErrorCode::OutOfMemory, "measure", "storage", storage.name(), "no buffer");
+  Buffer accounted;
+  std::unique_ptr<AlignedMemory> plain;
+  std::byte* data = nullptr;
+  if (allocator) {
+    DS_TRY(accounted, Buffer::allocate(*allocator, cap, MemoryClass::IOBuffers, "storage probe buffer", false, align));
+    data = accounted.data();
+    std::memset(data, 0x5a, cap);
+  } else {
+    plain = std::make_unique<AlignedMemory>(cap);
+    data = plain->data();
+    if (!data) return make_error(ErrorCode::OutOfMemory, "measure", "storage", storage.name(), "no buffer");
+  }
   std::vector<ReadSample> samples;
   for (uint64_t size : {uint64_t{64} << 10, uint64_t{1} << 20, uint64_t{4} << 20}) {
     size = std::min(size, cap);
@@ -73,13 +84,13 @@ Result<IoCost> quick_io_cost(Storage& storage, uint64_t file_bytes) {
     for (int i = 0; i < 2; ++i) {
       const uint64_t off = align_down((file_bytes - size) / 2 * i, align);
       auto t0 = Clock::now();
-      DS_RETURN_IF_ERROR(storage.read(off, size, buf.data()));
+      DS_RETURN_IF_ERROR(storage.read(off, size, data));
       t.push_back(ms_since(t0));
     }
     samples.push_back({size, 1, median(t), 0});
     if (size == cap) break;
   }
-  return fit_io_cost(samples, hash_ms_per_byte(buf.data(), cap));
+  return fit_io_cost(samples, hash_ms_per_byte(data, cap));
 }
 
 Result<DeviceProfile> profile_storage(const StorageProfileOptions& o) {

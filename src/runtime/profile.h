@@ -20,6 +20,7 @@
 namespace deepshark {
 
 class Storage;
+class CountingAllocator;
 
 struct StorageProfileOptions {
   std::string dir = ".";
@@ -41,8 +42,10 @@ Result<DeviceProfile> profile_storage(const StorageProfileOptions& options);
 Status profile_model_compute(const std::string& dsk_path, int threads, int runs, DeviceProfile* profile);
 
 // A quick built-in I/O cost: two reads each at a few request sizes from the start of `storage`
-// (at most file_bytes), fitted, plus the checksum cost. Uses a temporary buffer of <= 4 MiB.
-Result<IoCost> quick_io_cost(Storage& storage, uint64_t file_bytes);
+// (at most file_bytes), fitted, plus the checksum cost. Uses a temporary buffer of <= 4 MiB, from
+// `allocator` when given (a session's: accounted, and no larger than its limit leaves; below one
+// direct-I/O block there is no measurement and the default IoCost is returned).
+Result<IoCost> quick_io_cost(Storage& storage, uint64_t file_bytes, CountingAllocator* allocator = nullptr);
 
 // FLOP-based node times: flops / (5e7 * threads) ms + 2 us per node (a nominal 50 GFLOP/s per
 // thread; replaced by measured times after a run).

@@ -7,17 +7,35 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 
 #include "fault_support.h"
 
 namespace deepshark::testing {
 namespace {
 
+// What the failed allocations were ("weights 'weights'", "activation arena 'activations'", ...),
+// printed per scenario.
+std::set<std::string>& failed_what() {
+  static std::set<std::string> what;
+  return what;
+}
+void print_failed_what() {
+  std::string all;
+  for (const std::string& w : failed_what()) all += (all.empty() ? "" : ", ") + w;
+  std::printf("  failed: %s\n", all.c_str());
+  failed_what().clear();
+}
+
 // What every injected failure must look like.
 void expect_clean_oom(const Status& s, uint64_t i, uint64_t n) {
   EXPECT_EQ(s.code(), ErrorCode::OutOfMemory) << "allocation " << i << " of " << n << ": " << s.to_string();
-  EXPECT_NE(s.message().find("failed to allocate"), std::string::npos)
-      << "allocation " << i << " of " << n << ": " << s.message();
+  const size_t at = s.message().find("failed to allocate ");
+  EXPECT_NE(at, std::string::npos) << "allocation " << i << " of " << n << ": " << s.message();
+  if (at != std::string::npos) {
+    const size_t end = s.message().find("':", at);
+    failed_what().insert(s.message().substr(at + 19, end == std::string::npos ? 40 : end + 1 - at - 19));
+  }
 }
 
 bool same_file_bytes(const std::string& a, const std::string& b) {
@@ -52,6 +70,7 @@ TEST(AllocationFaults, PackFailsCleanlyAtEveryAllocation) {
   EXPECT_TRUE(same_file_bytes(out, m.dsk));
   std::printf("pack: %llu allocations, each failed once: all OutOfMemory, no leak\n",
               static_cast<unsigned long long>(n));
+  print_failed_what();
 }
 
 // Opening fails cleanly at every allocation; afterwards the same options open a session that
@@ -78,6 +97,7 @@ void open_fails_cleanly_at_every_allocation(const std::string& path, const Sessi
   EXPECT_TRUE(runs_exactly(**s));
   std::printf("open %s: %llu allocations, each failed once: all OutOfMemory, no leak\n", what,
               static_cast<unsigned long long>(n));
+  print_failed_what();
 }
 
 TEST(AllocationFaults, OpenOnnxFailsCleanlyAtEveryAllocation) {
@@ -89,8 +109,11 @@ TEST(AllocationFaults, OpenPackedInMemoryFailsCleanlyAtEveryAllocation) {
 }
 
 TEST(AllocationFaults, OpenPackedStreamingFailsCleanlyAtEveryAllocation) {
-  const uint64_t budget = smallest_budget(fault_model().dsk, 1) + (64 << 10);  // a few pieces resident
-  open_fails_cleanly_at_every_allocation(fault_model().dsk, fault_session_options(budget, 1), "dsk (streamed)");
+  const uint64_t low = smallest_budget(fault_model().dsk, 1);
+  open_fails_cleanly_at_every_allocation(fault_model().dsk, fault_session_options(low, 1), "dsk (streamed)");
+  // A few pieces resident.
+  open_fails_cleanly_at_every_allocation(fault_model().dsk, fault_session_options(low + (64 << 10), 1, true),
+                                         "dsk (streamed, some resident)");
 }
 
 // A run that fails at its i-th allocation leaves the session's managed memory as it was, and the
@@ -118,6 +141,7 @@ void run_fails_cleanly_at_every_allocation(Session& s, const char* what) {
   std::printf("run %s: %llu allocations (outputs only: the session's own memory is prepared at open), "
               "each failed once: all OutOfMemory, session usable\n",
               what, static_cast<unsigned long long>(n));
+  print_failed_what();
 }
 
 TEST(AllocationFaults, InMemoryRunFailsCleanlyAndTheSessionRunsAgain) {
@@ -140,7 +164,7 @@ TEST(AllocationFaults, StreamedRunFailsCleanlyAndTheSessionRunsAgain) {
 TEST(AllocationFaults, ReplanFailsCleanlyAndKeepsThePreviousPlan) {
   const std::string& dsk = fault_model().dsk;
   const uint64_t low = smallest_budget(dsk, 1);
-  auto opened = Session::open(dsk, fault_session_options(low, 1));
+  auto opened = Session::open(dsk, fault_session_options(low, 1, /*fixed_costs=*/true));
   ASSERT_TRUE(opened.ok()) << opened.status().message();
   Session& s = **opened;
   const std::string low_plan = s.plan().text;
@@ -186,6 +210,7 @@ TEST(AllocationFaults, ReplanFailsCleanlyAndKeepsThePreviousPlan) {
   std::printf("replan: %llu allocations, each failed once: all OutOfMemory, previous plan restored; no memory "
               "at all: runs fail cleanly, then restore it\n",
               static_cast<unsigned long long>(n));
+  print_failed_what();
 }
 
 }  // namespace

@@ -21,6 +21,8 @@
 #include "base/file.h"
 #include "base/memory.h"
 #include "deepshark/deepshark.h"
+#include "plan/device_profile.h"
+#include "runtime/block_stream.h"
 #include "support/test_support.h"
 #include "unit/import_onnx/onnx_builder.h"
 
@@ -103,11 +105,18 @@ inline PackOptions fault_pack_options() {
   return po;
 }
 
-inline SessionOptions fault_session_options(uint64_t budget = 0, int depth = -1) {
+const std::string& fault_profile();
+
+// fixed_costs: plan from a fixed device profile (fault_profile()) instead of timing reads of the
+// file, so that plans — which pieces stay resident, so how many allocations and reads an open or a
+// replan makes — are the same in every run. At the smallest budget of a prefetch depth nothing
+// fits beside the ring, so those plans are fixed anyway (and exercise the built-in probe).
+inline SessionOptions fault_session_options(uint64_t budget = 0, int depth = -1, bool fixed_costs = false) {
   SessionOptions o;
   o.threads = kFaultThreads;
   o.memory_budget_bytes = budget;
   o.prefetch_depth = depth;
+  if (fixed_costs) o.profile_path = fault_profile();
   return o;
 }
 
@@ -136,6 +145,28 @@ inline const FaultModel& fault_model() {
     return f;
   }();
   return m;
+}
+
+// A device profile for the packed model: 1 GB/s + 0.1 ms per read and FLOP-estimated node times.
+inline const std::string& fault_profile() {
+  static const std::string path = [] {
+    const FaultModel& m = fault_model();
+    StreamOptions so;
+    so.threads = kFaultThreads;
+    auto in = BlockStreamSession::plan_input_of(m.dsk, so);
+    DS_CHECK(in.ok());
+    DeviceProfile p;
+    p.dir = m.dir;
+    p.io = IoCost{};
+    p.model = "small";
+    p.threads = kFaultThreads;
+    p.runs = 1;
+    for (size_t i = 0; i < in->node_names.size(); ++i) p.node_ms.push_back({in->node_names[i], in->node_ms[i]});
+    const std::string file = m.dir + "/profile.json";
+    DS_CHECK(write_file_atomic(file, device_profile_to_json(p)).ok());
+    return file;
+  }();
+  return path;
 }
 
 // The smallest feasible budget of the packed model at prefetch depth `depth` (from the

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <tuple>
 
 #include "fault_support.h"
 #include "format/dsk_file.h"
@@ -20,11 +21,13 @@
 namespace deepshark::testing {
 namespace {
 
-StreamOptions stream_options(uint64_t budget, int depth) {
+// fixed_costs: as for fault_session_options.
+StreamOptions stream_options(uint64_t budget, int depth, bool fixed_costs = false) {
   StreamOptions o;
   o.threads = kFaultThreads;
   o.requirement.memory_budget_bytes = budget;
   o.requirement.prefetch_depth = depth;
+  if (fixed_costs) o.profile_path = fault_profile();
   return o;
 }
 
@@ -47,8 +50,8 @@ class StorageFaults : public ::testing::Test {
     faulty_ = std::make_unique<FaultyStorage>(*file_);
   }
 
-  std::unique_ptr<BlockStreamSession> open(uint64_t budget, int depth) {
-    auto s = BlockStreamSession::open_with_storage(fault_model().dsk, *faulty_, stream_options(budget, depth));
+  std::unique_ptr<BlockStreamSession> open(uint64_t budget, int depth, bool fixed_costs = false) {
+    auto s = BlockStreamSession::open_with_storage(fault_model().dsk, *faulty_, stream_options(budget, depth, fixed_costs));
     EXPECT_TRUE(s.ok()) << s.status().message();
     return s.ok() ? std::move(s).value() : nullptr;
   }
@@ -57,35 +60,39 @@ class StorageFaults : public ::testing::Test {
   std::unique_ptr<FaultyStorage> faulty_;
 };
 
+// Two plans: at the smallest budget (the built-in storage probe reads the file; nothing resident)
+// and above it with fixed costs (pieces read as resident at open).
 TEST_F(StorageFaults, OpenFailsCleanlyAtEveryRead) {
-  // Some pieces resident (read at open) and some streamed.
-  const uint64_t budget = smallest_budget(fault_model().dsk, 1) + (128 << 10);
-  const uint64_t before = default_allocator().current_bytes();
-  faulty_->reset();
-  {
-    auto s = open(budget, 1);
-    ASSERT_TRUE(s);
-    ASSERT_FALSE(s->plan().resident.empty());
-    ASSERT_FALSE(s->plan().blocks.empty());
-  }
-  const uint64_t reads = faulty_->read_count();
-  ASSERT_GT(reads, 1u);
-  for (uint64_t i = 0; i < reads; ++i) {
+  const uint64_t low = smallest_budget(fault_model().dsk, 1);
+  for (const auto& [budget, fixed_costs, what] :
+       {std::tuple{low, false, "storage probe"}, std::tuple{low + (128 << 10), true, "resident pieces"}}) {
+    const uint64_t before = default_allocator().current_bytes();
     faulty_->reset();
-    faulty_->set_fail_read(i);
-    auto s = BlockStreamSession::open_with_storage(fault_model().dsk, *faulty_, stream_options(budget, 1));
-    ASSERT_FALSE(s.ok()) << "read " << i << " of " << reads << " failed but open succeeded";
-    EXPECT_EQ(s.status().code(), ErrorCode::IOError) << s.status().message();
-    EXPECT_NE(s.status().message().find("injected"), std::string::npos) << s.status().message();
-    EXPECT_NE(s.status().message().find(fault_model().dsk), std::string::npos) << s.status().message();
-    EXPECT_EQ(default_allocator().current_bytes(), before) << "leak after read " << i << " failed";
+    {
+      auto s = open(budget, 1, fixed_costs);
+      ASSERT_TRUE(s);
+      ASSERT_FALSE(s->plan().blocks.empty());
+      ASSERT_EQ(s->plan().resident.empty(), !fixed_costs);
+    }
+    const uint64_t reads = faulty_->read_count();
+    ASSERT_GT(reads, 1u);
+    for (uint64_t i = 0; i < reads; ++i) {
+      faulty_->reset();
+      faulty_->set_fail_read(i);
+      auto s = BlockStreamSession::open_with_storage(fault_model().dsk, *faulty_, stream_options(budget, 1, fixed_costs));
+      ASSERT_FALSE(s.ok()) << what << ": read " << i << " of " << reads << " failed but open succeeded";
+      EXPECT_EQ(s.status().code(), ErrorCode::IOError) << s.status().message();
+      EXPECT_NE(s.status().message().find("injected"), std::string::npos) << s.status().message();
+      EXPECT_NE(s.status().message().find(fault_model().dsk), std::string::npos) << s.status().message();
+      EXPECT_EQ(default_allocator().current_bytes(), before) << what << ": leak after read " << i << " failed";
+    }
+    faulty_->reset();
+    auto s = open(budget, 1, fixed_costs);
+    ASSERT_TRUE(s);
+    EXPECT_TRUE(stream_runs_exactly(*s));
+    std::printf("open (%s): %llu reads, each failed once: all IOError, no leak\n", what,
+                static_cast<unsigned long long>(reads));
   }
-  faulty_->reset();
-  auto s = open(budget, 1);
-  ASSERT_TRUE(s);
-  EXPECT_TRUE(stream_runs_exactly(*s));
-  std::printf("open: %llu reads (cost probe + resident pieces), each failed once: all IOError, no leak\n",
-              static_cast<unsigned long long>(reads));
 }
 
 TEST_F(StorageFaults, ShortReadsWhileOpeningAndRunningGiveExactResults) {
@@ -130,7 +137,7 @@ TEST_F(StorageFaults, SlowReadsShowAsStallTime) {
 // until a replan succeeds.
 TEST_F(StorageFaults, ReplanFailsCleanlyAtEveryRead) {
   const uint64_t low = smallest_budget(fault_model().dsk, 1);
-  auto s = open(low, 1);
+  auto s = open(low, 1, /*fixed_costs=*/true);
   ASSERT_TRUE(s);
   Requirement high{.memory_budget_bytes = low + (160 << 10), .prefetch_depth = 1};
   Requirement back{.memory_budget_bytes = low, .prefetch_depth = 1};
