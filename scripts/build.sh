@@ -3,6 +3,7 @@
 #   scripts/build.sh                 # Release in build/release
 #   scripts/build.sh asan            # ASan+UBSan in build/asan
 #   scripts/build.sh tsan            # TSan in build/tsan
+#   scripts/build.sh KIND TARGET...  # only these targets (e.g. scripts/build.sh tsan test_io)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kind="${1:-release}"
@@ -13,4 +14,4 @@ case "$kind" in
   *) echo "usage: scripts/build.sh [release|asan|tsan]" >&2; exit 2 ;;
 esac
 cmake -S . -B "build/$kind" -G Ninja "${args[@]}" >/dev/null
-ninja -C "build/$kind" -j"$(nproc)"
+ninja -C "build/$kind" -j"$(nproc)" "${@:2}"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: dependencies, Release build, generated test models, every test (ctest),
-# then the unit tests again under ASan+UBSan.
+# then the unit tests again under ASan+UBSan, the concurrent ones under TSan, and every fuzz
+# target for a short fixed time.
 #   scripts/test.sh            # everything
 #   scripts/test.sh --quick    # Release tests only, skipping the sanitizer pass
 set -euo pipefail
@@ -26,4 +27,10 @@ if ((quick == 0)); then
   # Model-level tests are slow under ASan; the unit suites cover the sanitizer pass.
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build/asan --output-on-failure -j2 --timeout 1200 -LE test_models
+  # TSan on the tests with DeepShark's own threads (ctest label 'concurrent': loader, ring, block
+  # stream, replan). OMP_THREAD_LIMIT=1: libgomp and libdnnl are not instrumented and libgomp's
+  # barriers are invisible to TSan, so oneDNN's own threads would only give false races.
+  scripts/build.sh tsan test_io test_pack test_stream_plan
+  OMP_THREAD_LIMIT=1 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+    ctest --test-dir build/tsan -L concurrent --output-on-failure -j2 --timeout 1200
 fi
