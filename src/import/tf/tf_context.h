@@ -117,7 +117,6 @@ class Converter {
   // A name free in the graph that is either unreserved or reserved for `owner`.
   std::string name_for(const std::string& want, const std::string& owner);
   std::map<ValueId, ValueId> to_native_, to_nchw_;
-  size_t helper_ = 0;
 };
 
 // "node" -> "node:0"; "node:3" stays; "^node" (control) -> "".
