@@ -1,4 +1,5 @@
 // The fuzz targets' shared checks: violations, the error grammar, the heap ceiling.
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -33,17 +34,18 @@ std::function<void(const std::string&)>& handler() {
   return h;
 }
 
-// Live heap bytes and their high-water mark (since the last Ceiling started).
-std::atomic<uint64_t> g_live{0};
-std::atomic<uint64_t> g_peak{0};
+// Live heap bytes and their high-water mark (since the last Ceiling started). Signed: frees of
+// blocks allocated before the hooks were installed take the count below zero.
+std::atomic<int64_t> g_live{0};
+std::atomic<int64_t> g_peak{0};
 
 void heap_add(uint64_t n) {
-  uint64_t now = g_live.fetch_add(n, std::memory_order_relaxed) + n;
-  uint64_t peak = g_peak.load(std::memory_order_relaxed);
+  int64_t now = g_live.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed) + static_cast<int64_t>(n);
+  int64_t peak = g_peak.load(std::memory_order_relaxed);
   while (now > peak && !g_peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
   }
 }
-void heap_sub(uint64_t n) { g_live.fetch_sub(n, std::memory_order_relaxed); }
+void heap_sub(uint64_t n) { g_live.fetch_sub(static_cast<int64_t>(n), std::memory_order_relaxed); }
 
 #ifdef DS_FUZZ_ASAN
 // The sanitizer's allocation hooks see every malloc, new and aligned_alloc of the process.
@@ -75,7 +77,13 @@ void violation(const std::string& what) {
   std::abort();
 }
 
+bool verbose() {
+  static const bool v = std::getenv("DS_FUZZ_VERBOSE") != nullptr;
+  return v;
+}
+
 void check_error(const Status& s, const char* stage) {
+  if (verbose()) std::fprintf(stderr, "deepshark fuzz: %s: %s\n", stage, s.ok() ? "ok" : s.to_string().c_str());
   if (s.ok()) return;
   if (s.code() == ErrorCode::Internal) violation(std::string(stage) + ": internal error: " + s.message());
   if (s.message().rfind("failed to ", 0) != 0) {
@@ -115,7 +123,7 @@ Ceiling::Ceiling(const char* what, uint64_t bound_bytes) : what_(what), bound_(b
 }
 
 uint64_t Ceiling::peak_bytes() const {
-  uint64_t peak = g_peak.load() - start_;
+  uint64_t peak = static_cast<uint64_t>(std::max<int64_t>(0, g_peak.load() - start_));
   // Without ASan the meter does not see the CountingAllocator's aligned_alloc: add its peak.
   if (!heap_meter_sees_malloc()) peak += default_allocator().peak_bytes() - start_counting_;
   return peak;

@@ -38,7 +38,8 @@ void set_violation_handler(std::function<void(const std::string&)> handler);
 void violation(const std::string& what);
 
 // A failed Status must carry a user-facing category (not Ok, not Internal) and a message in the
-// error grammar ("failed to ..."); anything else is a violation.
+// error grammar ("failed to ..."); anything else is a violation. With DS_FUZZ_VERBOSE set in the
+// environment every outcome is printed (for checking what seeds reach).
 void check_error(const Status& s, const char* stage);
 
 // Heap ceiling of one call: measures the peak heap growth (every malloc under ASan; operator new
@@ -56,7 +57,7 @@ class Ceiling {
  private:
   const char* what_;
   uint64_t bound_;
-  uint64_t start_;
+  int64_t start_;
   uint64_t start_counting_;
 };
 
