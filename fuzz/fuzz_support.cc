@@ -20,7 +20,12 @@
 #endif
 
 #ifdef DS_FUZZ_ASAN
-#include <sanitizer/allocator_interface.h>
+// The sanitizer runtime's allocator interface (declared here: g++ ships no header for it).
+extern "C" {
+int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void*, size_t),
+                                              void (*free_hook)(const volatile void*));
+size_t __sanitizer_get_allocated_size(const volatile void* p);
+}
 #else
 #include <malloc.h>
 #endif
@@ -50,7 +55,7 @@ void heap_sub(uint64_t n) { g_live.fetch_sub(static_cast<int64_t>(n), std::memor
 #ifdef DS_FUZZ_ASAN
 // The sanitizer's allocation hooks see every malloc, new and aligned_alloc of the process.
 void malloc_hook(const volatile void*, size_t size) { heap_add(size); }
-void free_hook(const volatile void* p) { heap_sub(__sanitizer_get_allocated_size(const_cast<const void*>(p))); }
+void free_hook(const volatile void* p) { heap_sub(__sanitizer_get_allocated_size(p)); }
 bool install_hooks() {
   __sanitizer_install_malloc_and_free_hooks(malloc_hook, free_hook);
   return true;
