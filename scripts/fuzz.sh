@@ -60,7 +60,7 @@ for t in "${targets[@]}"; do
   if ((rc != 0 || after > before)); then
     found=1
     line+="  FOUND (exit $rc, $((after - before)) new file(s) in $regress/; log $log)"
-    grep -E 'ERROR|violation|runtime error|SUMMARY' "$log" | head -5 | sed 's/^/    /'
+    grep -E 'ERROR|violation|runtime error|SUMMARY|Slowest unit' "$log" | head -5 | sed 's/^/    /' || true
   fi
   echo "$line"
   summary+=("$line")

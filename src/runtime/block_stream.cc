@@ -215,18 +215,7 @@ Status BlockStreamSession::Impl::prepare(const std::string& dsk_path, Storage& s
   ex.threads = options.threads;
   ex.use_dnnl = options.use_dnnl;
   ex.profile_nodes = true;  // two clock reads per node: the measured times feed replan()
-  // A budget bounds every byte from the start: the executor's arena, scratchpad and inline
-  // constants (the plan's fixed memory) are allocated before planning and must fit it too.
-  const uint64_t budget = options.requirement.memory_budget_bytes;
-  allocator.set_limit(budget);
-  Result<std::unique_ptr<Executor>> created = Executor::create(std::move(g), ex, allocator);
-  if (!created.ok() && budget != 0 && created.status().code() == ErrorCode::OutOfMemory) {
-    return make_error(ErrorCode::BudgetInfeasible, "plan", "model", path,
-                      "activations, scratchpad and small constants do not fit in the budget of " +
-                          format_size(budget) + " (" + std::to_string(budget) + " bytes): " + created.status().message());
-  }
-  if (!created.ok()) return created.status();
-  executor = std::move(*created);
+  DS_TRY(executor, Executor::create(std::move(g), ex, allocator));
   DS_RETURN_IF_ERROR(map_pieces());
 
   // Plan: fixed memory is what the executor already holds.

@@ -96,6 +96,7 @@ Status prepare_graph(Graph& g, const PrepareOptions& options) {
   std::vector<ValueId> alias(g.values.size(), kNoValue);
   std::vector<Node> kept;
   kept.reserve(g.nodes.size());
+  FoldBudget budget = fold_budget(g, options);
   for (Node& node : g.nodes) {
     for (ValueId& in : node.inputs) {
       if (in >= 0 && static_cast<size_t>(in) < alias.size() && alias[in] != kNoValue) in = alias[in];
@@ -118,7 +119,7 @@ Status prepare_graph(Graph& g, const PrepareOptions& options) {
       }
     }
     if (options.fold_constants) {
-      DS_TRY(bool folded, fold_node(g, node, options.fold_limit_bytes));
+      DS_TRY(bool folded, fold_node(g, node, budget));
       if (folded) continue;
     }
     kept.push_back(std::move(node));
