@@ -6,6 +6,8 @@
 #include <iostream>
 #include <new>
 
+#include <google/protobuf/stubs/logging.h>
+
 #include "base/memory.h"
 #include "transform/prepare.h"
 #include "fuzz_target.h"
@@ -65,7 +67,11 @@ bool install_hooks() { return true; }
 #endif
 
 void ensure_hooks() {
-  static bool installed = install_hooks();
+  static bool installed = [] {
+    // Protobuf logs every invalid UTF-8 string field it parses: millions of lines per run.
+    google::protobuf::SetLogHandler(nullptr);
+    return install_hooks();
+  }();
   (void)installed;
 }
 
@@ -96,7 +102,7 @@ void check_error(const Status& s, const char* stage) {
   }
 }
 
-uint64_t import_ceiling_bytes(uint64_t file_bytes) { return 16 * file_bytes + (uint64_t{256} << 20); }
+uint64_t import_ceiling_bytes(uint64_t file_bytes) { return 600 * file_bytes + (uint64_t{512} << 20); }
 
 void prepare_imported(Graph& g, const char* stage) {
   PrepareOptions options;
@@ -136,6 +142,8 @@ uint64_t Ceiling::peak_bytes() const {
 
 Ceiling::~Ceiling() {
   uint64_t peak = peak_bytes();
+  if (verbose()) std::fprintf(stderr, "deepshark fuzz: %s: heap peak %llu bytes (ceiling %llu)\n", what_,
+                              static_cast<unsigned long long>(peak), static_cast<unsigned long long>(bound_));
   if (peak > bound_) {
     violation(std::string(what_) + ": heap grew by " + std::to_string(peak) + " bytes, over the ceiling of " +
               std::to_string(bound_) + " bytes (docs/robustness.md)");

@@ -62,7 +62,7 @@ class Ceiling {
 };
 
 // The import ceiling (docs/robustness.md): importing and preparing a model file of `file_bytes`
-// bytes grows the heap by at most this much.
+// bytes grows the heap by at most 600 * file_bytes + 512 MiB.
 uint64_t import_ceiling_bytes(uint64_t file_bytes);
 
 // Binds every dynamic input dimension (and every input without a declared shape) to 1 and runs

@@ -14,10 +14,11 @@
 # Prints per target: executions, coverage (cov: edges, ft: features) and corpus size.
 #
 # Ceilings (docs/robustness.md): inputs are at most DS_FUZZ_MAX_LEN bytes (256 KiB), so the import
-# ceiling is 16 * 256 KiB + 256 MiB = 260 MiB; no single allocation may exceed it
+# ceiling is 600 * 256 KiB + 512 MiB = 662 MiB; no single allocation may exceed it
 # (-malloc_limit_mb) and the process stays under DS_FUZZ_RSS_MB (2048: the ceiling plus libFuzzer's
 # corpus, ASan's shadow memory and quarantine). The targets themselves check the exact per-input
-# ceiling with the heap meter (fuzz/fuzz_support.cc).
+# ceiling (600 * input bytes + 512 MiB; .dsk runs add their 16 MiB budget) with the heap meter
+# (fuzz/fuzz_support.cc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-20}"
@@ -26,7 +27,7 @@ all=(onnx_import caffe_text caffe_binary tf_import dsk_open_run cli_args)
 targets=("$@")
 ((${#targets[@]})) || targets=("${all[@]}")
 max_len="${DS_FUZZ_MAX_LEN:-262144}"
-malloc_mb="${DS_FUZZ_MALLOC_MB:-260}"
+malloc_mb="${DS_FUZZ_MALLOC_MB:-662}"
 rss_mb="${DS_FUZZ_RSS_MB:-2048}"
 
 scripts/build.sh fuzz

@@ -47,6 +47,7 @@ class Converter {
  public:
   Graph g;
   const tf::NodeDef* node = nullptr;  // the node being converted
+  uint64_t splat_budget = 0;          // bytes left for splat constants (tf_tensor.h), set by the importer
 
   // ---- errors about the current node: "failed to import node '<name>': <reason>"
   Status invalid(const std::string& reason) const;

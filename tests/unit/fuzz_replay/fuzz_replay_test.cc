@@ -3,9 +3,14 @@
 // (checked-in seeds) goes through the same function libFuzzer calls. A crash fails the binary
 // (ASan/UBSan in the asan build); a violated property (error outside the grammar, heap over the
 // ceiling, budget exceeded) fails the test naming the file.
+//
+// DS_FUZZ_REPLAY_EXTRA=DIR replays DIR/<target>/* as well (e.g. build/fuzz-corpus, the fuzzers'
+// working corpora, or build/fuzz-seeds); with DS_FUZZ_VERBOSE set each input's outcome and heap
+// peak is printed.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -68,8 +73,13 @@ TEST_P(FuzzReplay, RegressionsAndSeedsPass) {
   EXPECT_FALSE(seeds.empty()) << "no checked-in seeds in fuzz/corpus/" << t.name;
   std::vector<fs::path> files = files_in(root / "regressions" / t.name);
   files.insert(files.end(), seeds.begin(), seeds.end());
+  if (const char* extra = std::getenv("DS_FUZZ_REPLAY_EXTRA")) {
+    const std::vector<fs::path> more = files_in(fs::path(extra) / t.name);
+    files.insert(files.end(), more.begin(), more.end());
+  }
   for (const fs::path& f : files) {
     SCOPED_TRACE(f.string());
+    if (std::getenv("DS_FUZZ_VERBOSE")) std::cerr << "[ file ] " << f.string() << "\n";
     const std::string bytes = read_file(f);
     std::vector<std::string> violations;
     {
