@@ -369,9 +369,11 @@ def tf_graphs():
         batch = b.node("StridedSlice", [shape, b.const(i32([0]), "begin"), b.const(i32([1]), "end"),
                                         b.const(i32([1]), "strides")], "batch", T=("type", pb.DT_INT32),
                        Index=("type", pb.DT_INT32), begin_mask=0, end_mask=0, ellipsis_mask=0, new_axis_mask=0,
-                       shrink_axis_mask=1)
-        packed = b.node("Pack", [batch, b.const(i32(-1), "minus_one")], "pack", T=("type", pb.DT_INT32), N=2, axis=0)
-        b.node("Reshape", [x, packed], "reshape", T=T_FLOAT, Tshape=("type", pb.DT_INT32))
+                       shrink_axis_mask=0)
+        # (Builder.const makes 0-d arrays 1-d: a [1] batch and a [1] -1 concatenate to the new shape.)
+        shape2 = b.node("ConcatV2", [batch, b.const(i32([-1]), "minus_one"), b.const(i32(0), "axis")], "new_shape",
+                        T=("type", pb.DT_INT32), N=2)
+        b.node("Reshape", [x, shape2], "reshape", T=T_FLOAT, Tshape=("type", pb.DT_INT32))
 
     def cast(b, x):
         y = b.node("Cast", [x], "to_int", SrcT=T_FLOAT, DstT=("type", pb.DT_INT32))
