@@ -81,7 +81,9 @@ TEST(TfCorpus, EveryPrefixOfAValidFileFailsCleanly) {
   }
   for (size_t n = 0; n < bytes->size(); ++n) {
     Result<Graph> g = import_tf_bytes(bytes->substr(0, n), "prefix");
-    if (!g.ok()) EXPECT_NE(g.status().code(), ErrorCode::Internal) << g.status().to_string();
+    if (!g.ok()) {
+      EXPECT_NE(g.status().code(), ErrorCode::Internal) << g.status().to_string();
+    }
   }
 }
 
