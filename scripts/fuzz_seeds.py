@@ -476,8 +476,8 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--deepshark", default=os.path.join(ROOT, "build/release/deepshark"))
     a = ap.parse_args()
-    dirs = {t: os.path.join(a.out, t) for t in
-            ("onnx_import", "caffe_text", "caffe_binary", "tf_import", "dsk_open_run", "cli_args")}
+    targets = re.findall(r"^  X\((\w+)\)", open(os.path.join(ROOT, "fuzz/fuzz_target.h")).read(), re.M)
+    dirs = {t: os.path.join(a.out, t) for t in targets}
     for d in dirs.values():
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
