@@ -12,6 +12,8 @@ APT_PACKAGES=(
   # build
   g++ cmake ninja-build pkg-config
   libdnnl-dev libonnx-dev libprotobuf-dev protobuf-compiler libxxhash-dev liburing-dev zlib1g-dev
+  # fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev dataset-fashion-mnist
   # reference models and outputs (torch exports, OpenCV DNN as an independent engine)

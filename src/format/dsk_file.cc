@@ -9,6 +9,7 @@
 #include <xxhash.h>
 
 #include "base/shape.h"
+#include "graph/shape_inference.h"
 
 namespace deepshark::format {
 namespace {
@@ -162,6 +163,43 @@ Status validate_piece_refs(const DecodedGraph& d, const std::vector<PieceEntry>&
   return Status::ok_status();
 }
 
+// The stored shapes are not trusted (kernels size their loops and buffers from them): graph inputs
+// need valid static shapes, and every node's outputs are inferred again from its inputs and must be
+// what the file says.
+Status validate_shapes(Graph& g, const std::string& path) {
+  auto invalid = [&](const std::string& reason) {
+    return make_error(ErrorCode::InvalidModel, "open", "block stream", path, reason);
+  };
+  for (ValueId id : g.inputs) {
+    const Value& v = g.value(id);
+    bool ok = v.shape_known && checked_numel(v.shape).has_value();
+    for (int64_t d : v.shape) ok = ok && d >= 0;
+    if (!ok) return invalid("graph input '" + v.name + "' has no valid static shape " + shape_to_string(v.shape));
+  }
+  for (const Node& n : g.nodes) {
+    std::vector<std::pair<DType, Shape>> stored;
+    for (ValueId o : n.outputs) {
+      if (o == kNoValue) continue;
+      if (!g.value(o).shape_known) return invalid("output '" + g.value(o).name + "' of node '" + n.name + "' has no shape");
+      stored.emplace_back(g.value(o).dtype, g.value(o).shape);
+    }
+    Status s = infer_node(g, n);
+    if (!s.ok()) return s.with_context(failure_message("open", "block stream", path, ""));
+    size_t k = 0;
+    for (ValueId o : n.outputs) {
+      if (o == kNoValue) continue;
+      const Value& v = g.value(o);
+      const auto& [dtype, shape] = stored[k++];
+      if (v.dtype != dtype || v.shape != shape) {
+        return invalid("output '" + v.name + "' of node '" + n.name + "' is stored with a shape its inputs do not give " +
+                       expected_got(std::string(dtype_name(v.dtype)) + shape_to_string(v.shape),
+                                    std::string(dtype_name(dtype)) + shape_to_string(shape)));
+      }
+    }
+  }
+  return Status::ok_status();
+}
+
 }  // namespace
 
 DskFile::DskFile(DskFile&& o) noexcept { *this = std::move(o); }
@@ -225,6 +263,7 @@ Result<DskFile> DskFile::open(const std::string& path) {
   DS_RETURN_IF_ERROR(validate_piece_extents(h, f.pieces_, path));
   DS_TRY(f.decoded_, decode_graph(graph_blob, path));
   DS_RETURN_IF_ERROR(validate_piece_refs(f.decoded_, f.pieces_, path));
+  DS_RETURN_IF_ERROR(validate_shapes(f.decoded_.graph, path));
   return f;
 }
 

@@ -28,7 +28,10 @@ Status bind_inputs(Graph& g, const std::map<std::string, Shape>& overrides) {
       return make_error(ErrorCode::InvalidModel, "bind", "inputs of graph", g.name, "input id out of range");
     }
   }
-  for (const auto& [name, shape] : overrides) {
+  for (const auto& override : overrides) {
+    // Named, not a structured binding: lambdas capture it (clang 14 cannot capture bindings).
+    const std::string& name = override.first;
+    const Shape& shape = override.second;
     auto it = std::find_if(g.inputs.begin(), g.inputs.end(), [&](ValueId id) { return g.value(id).name == name; });
     if (it == g.inputs.end()) return bind_error(name, "no such input " + expected_got("one of: " + input_names(g), name));
     Value& v = g.value(*it);
@@ -93,6 +96,7 @@ Status prepare_graph(Graph& g, const PrepareOptions& options) {
   std::vector<ValueId> alias(g.values.size(), kNoValue);
   std::vector<Node> kept;
   kept.reserve(g.nodes.size());
+  FoldBudget budget = fold_budget(g, options);
   for (Node& node : g.nodes) {
     for (ValueId& in : node.inputs) {
       if (in >= 0 && static_cast<size_t>(in) < alias.size() && alias[in] != kNoValue) in = alias[in];
@@ -115,7 +119,7 @@ Status prepare_graph(Graph& g, const PrepareOptions& options) {
       }
     }
     if (options.fold_constants) {
-      DS_TRY(bool folded, fold_node(g, node, options.fold_limit_bytes));
+      DS_TRY(bool folded, fold_node(g, node, budget));
       if (folded) continue;
     }
     kept.push_back(std::move(node));

@@ -12,11 +12,6 @@ Result<std::vector<ValueId>> one(Result<ValueId> y) {
   return std::vector<ValueId>{*y};
 }
 
-Status expect_tops(const Layer& l, size_t tops) {
-  if (l.top_count != tops) return Builder::invalid(l, "wrong number of tops " + expected_got(std::to_string(tops), std::to_string(l.top_count)));
-  return Status::ok_status();
-}
-
 }  // namespace
 
 Result<std::vector<ValueId>> convert_Eltwise(Builder& b, const Layer& l) {

@@ -47,6 +47,7 @@ class Converter {
  public:
   Graph g;
   const tf::NodeDef* node = nullptr;  // the node being converted
+  uint64_t splat_budget = 0;          // bytes left for splat constants (tf_tensor.h), set by the importer
 
   // ---- errors about the current node: "failed to import node '<name>': <reason>"
   Status invalid(const std::string& reason) const;
@@ -117,7 +118,6 @@ class Converter {
   // A name free in the graph that is either unreserved or reserved for `owner`.
   std::string name_for(const std::string& want, const std::string& owner);
   std::map<ValueId, ValueId> to_native_, to_nchw_;
-  size_t helper_ = 0;
 };
 
 // "node" -> "node:0"; "node:3" stays; "^node" (control) -> "".

@@ -15,6 +15,7 @@
 #include "base/file.h"
 #include "import/tf/tf_graph.pb.h"
 #include "import/tf/tf_ops.h"
+#include "import/tf/tf_tensor.h"
 
 namespace deepshark {
 
@@ -64,7 +65,7 @@ Result<tf::GraphDef> parse(const std::string& bytes) {
 
 class Importer {
  public:
-  Importer(const tf::GraphDef& gd, const TfImportOptions& o) : gd_(gd), options_(o) {}
+  Importer(const tf::GraphDef& gd, const TfImportOptions& o) : gd_(gd), options_(o) { c_.splat_budget = kMaxSplatBytes; }
 
   Result<Graph> run() {
     if (gd_.node_size() == 0) return Status(ErrorCode::InvalidModel, "the graph has no nodes");

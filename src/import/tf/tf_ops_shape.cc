@@ -77,7 +77,7 @@ Status convert_const(Converter& c) {
   DS_RETURN_IF_ERROR(c.require_inputs(0, 0));
   const tf::AttrValue* v = c.attr("value");
   if (!v || v->value_case() != tf::AttrValue::kTensor) return c.invalid("a Const node needs a tensor attribute 'value'");
-  DS_TRY(Tensor t, decode_tensor(v->tensor(), "node", c.node->name()));
+  DS_TRY(Tensor t, decode_tensor(v->tensor(), "node", c.node->name(), c.splat_budget));
   return c.set_output(c.own_constant(std::move(t)));
 }
 

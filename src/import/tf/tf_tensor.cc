@@ -111,7 +111,8 @@ Result<Shape> static_shape(const tf::TensorShapeProto& s, const std::string& thi
   return shape;
 }
 
-Result<Tensor> decode_tensor(const tf::TensorProto& t, const std::string& thing, const std::string& name) {
+Result<Tensor> decode_tensor(const tf::TensorProto& t, const std::string& thing, const std::string& name,
+                             uint64_t& splat_budget) {
   const int dt = t.dtype();
   std::optional<DType> dtype = dtype_from_tf(dt);
   if (!dtype) return make_error(ErrorCode::Unsupported, "import", thing, name, "unsupported data type '" + tf_dtype_name(dt) + "'");
@@ -144,10 +145,15 @@ Result<Tensor> decode_tensor(const tf::TensorProto& t, const std::string& thing,
   }
   // Typed values: a splat may describe a huge tensor from a few bytes.
   const uint64_t out_bytes = static_cast<uint64_t>(n) * dtype_size(*dtype);
-  if (out_bytes > kMaxSplatBytes) {
-    return invalid(thing, name, "constant " + what + " is too large to build from " + std::to_string(t.ByteSizeLong()) +
-                                    " stored bytes " + expected_got("<= " + std::to_string(kMaxSplatBytes) + " bytes",
-                                                                    std::to_string(out_bytes)));
+  if (out_bytes > 8 * t.ByteSizeLong()) {
+    if (out_bytes > splat_budget) {
+      return invalid(thing, name, "constant " + what + " is too large to build from " + std::to_string(t.ByteSizeLong()) +
+                                      " stored bytes " +
+                                      expected_got("<= " + std::to_string(splat_budget) + " bytes (what is left of " +
+                                                       std::to_string(kMaxSplatBytes) + " for the graph's splats)",
+                                                   std::to_string(out_bytes)));
+    }
+    splat_budget -= out_bytes;
   }
   DS_TRY(Tensor out, Tensor::create(*dtype, shape));
   Status st;

@@ -13,9 +13,11 @@
 
 namespace deepshark::tf_import {
 
-// Decoded constants built from fewer stored values (a splat) may not exceed this many bytes:
-// a hostile 20-byte file must not make us allocate terabytes.
-inline constexpr uint64_t kMaxSplatBytes = uint64_t{1} << 30;
+// Constants built from fewer stored values (a splat: one value for a whole shape) that decode to
+// more than 8 bytes per stored byte draw on a budget of this many bytes for the whole GraphDef: a
+// hostile file of a few bytes per Const node must not make us allocate gigabytes
+// (docs/robustness.md).
+inline constexpr uint64_t kMaxSplatBytes = uint64_t{64} << 20;
 
 // "DT_FLOAT", or "DataType(57)" for values outside the enum.
 std::string tf_dtype_name(int dtype);
@@ -26,9 +28,11 @@ std::optional<DType> dtype_from_tf(int dtype);
 // naming `thing` '<name>' otherwise.
 Result<Shape> static_shape(const tf::TensorShapeProto& s, const std::string& thing, const std::string& name);
 
-// The tensor's data in its graph dtype. InvalidModel for sizes that do not match the shape,
-// Unsupported for data types the graph has no dtype for.
-Result<Tensor> decode_tensor(const tf::TensorProto& t, const std::string& thing, const std::string& name);
+// The tensor's data in its graph dtype. InvalidModel for sizes that do not match the shape or a
+// splat over what is left of `splat_budget` (which it reduces), Unsupported for data types the
+// graph has no dtype for.
+Result<Tensor> decode_tensor(const tf::TensorProto& t, const std::string& thing, const std::string& name,
+                             uint64_t& splat_budget);
 
 float half_to_float(uint16_t h);
 

@@ -2,11 +2,14 @@
 // own error code and message (never a crash, never a silently wrong read).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <random>
 
 #include "dsk_test_util.h"
+#include "format/graph_codec.h"
 
 namespace deepshark::format::testing {
 namespace {
@@ -276,6 +279,39 @@ TEST_F(DskCorruptTest, IsaMismatchSaysRepack) {
             std::string::npos)
       << dnnl.message();
   EXPECT_TRUE(f->check_compatible("avx2", "2.6.3", 1).ok());
+}
+
+// Rewrites the graph blob (checksum fixed): `edit` changes the decoded graph.
+void edit_graph(const std::string& file, const std::function<void(Graph&)>& edit) {
+  FileParts p = load_parts(file);
+  Result<DecodedGraph> d = decode_graph(p.graph, file);
+  ASSERT_TRUE(d.ok()) << d.status().to_string();
+  edit(d->graph);
+  const std::vector<ValueId> backed = d->piece_backed;
+  Result<std::string> blob = encode_graph(d->graph, [&](ValueId id, const Value&) {
+    return std::binary_search(backed.begin(), backed.end(), id);
+  });
+  ASSERT_TRUE(blob.ok()) << blob.status().to_string();
+  p.graph = *blob;
+  store_parts(file, std::move(p));
+}
+
+TEST_F(DskCorruptTest, StoredShapeItsInputsDoNotGive) {
+  // Kernels size loops and buffers from these shapes: they are inferred again, never trusted.
+  edit_graph(file_, [](Graph& g) { g.value(g.find_value("f")).shape = {1, 4096}; });
+  expect_open_error(ErrorCode::InvalidModel,
+                    "output 'f' of node 'flatten' is stored with a shape its inputs do not give "
+                    "(expected F32[1,1024], got F32[1,4096])");
+}
+
+TEST_F(DskCorruptTest, AttributeThatBreaksShapeInference) {
+  edit_graph(file_, [](Graph& g) { g.nodes[0].attrs.set_ints("kernel_shape", {3, 3}); });
+  expect_open_error(ErrorCode::InvalidModel, "failed to infer shape of node 'conv1'");
+}
+
+TEST_F(DskCorruptTest, GraphInputWithoutStaticShape) {
+  edit_graph(file_, [](Graph& g) { g.value(g.inputs[0]).shape_known = false; });
+  expect_open_error(ErrorCode::InvalidModel, "graph input 'x' has no valid static shape");
 }
 
 TEST_F(DskCorruptTest, RandomTableFlipsWithFixedChecksumNeverCrash) {

@@ -9,6 +9,7 @@
 
 #include "import/tf/tf_importer.h"
 #include "support/test_support.h"
+#include "unit/import_tf/tf_test_support.h"
 
 namespace deepshark {
 namespace {
@@ -80,8 +81,41 @@ TEST(TfCorpus, EveryPrefixOfAValidFileFailsCleanly) {
   }
   for (size_t n = 0; n < bytes->size(); ++n) {
     Result<Graph> g = import_tf_bytes(bytes->substr(0, n), "prefix");
-    if (!g.ok()) EXPECT_NE(g.status().code(), ErrorCode::Internal) << g.status().to_string();
+    if (!g.ok()) {
+      EXPECT_NE(g.status().code(), ErrorCode::Internal) << g.status().to_string();
+    }
   }
+}
+
+// Splats (one value for a whole shape) draw on one budget for the graph: 64 splat constants of
+// 1 MiB fit, the 65th does not, however few bytes each takes in the file (docs/robustness.md).
+TEST(TfCorpus, SplatsShareOneBudget) {
+  auto graph = [](int splats) {
+    tf::GraphDef g;
+    (*testing::add_node(g, "x", "Placeholder", {})->mutable_attr())["dtype"].set_type(tf::DT_FLOAT);
+    std::string y = "x";
+    for (int i = 0; i < splats; ++i) {
+      const std::string k = std::to_string(i);
+      tf::TensorProto t = testing::float_tensor({256, 1024}, {});
+      t.add_float_val(1.f);
+      testing::add_const(g, "c" + k, t);
+      testing::add_node(g, "add" + k, "Add", {y, "c" + k});
+      y = "add" + k;
+    }
+    return testing::serialize(g);
+  };
+  Result<Graph> ok = import_tf_bytes(graph(64), "splats");
+  EXPECT_TRUE(ok.ok()) << ok.status().to_string();
+  Result<Graph> over = import_tf_bytes(graph(65), "splats");
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.status().code(), ErrorCode::InvalidModel);
+  EXPECT_NE(over.status().message().find("failed to import node 'c64': constant shape [256,1024] of DT_FLOAT is too large "
+                                         "to build from"),
+            std::string::npos)
+      << over.status().message();
+  EXPECT_NE(over.status().message().find("(expected <= 0 bytes (what is left of 67108864 for the graph's splats), got 1048576)"),
+            std::string::npos)
+      << over.status().message();
 }
 
 TEST(TfCorpus, MissingFileIsIOError) {

@@ -188,6 +188,57 @@ TEST(Prepare, FoldsConstantsWithinTheLimit) {
   EXPECT_EQ(ops(h), (std::vector<OpType>{OpType::Add, OpType::Add}));
 }
 
+// ConstantOfShape([1024]) -> Tile x `tiles` (each folded output 4 KiB * tiles) -> ... -> Add(x, .)
+// `n` times: a few bytes of model that fold to n * 4 KiB * tiles of constants.
+Graph tile_chain(int n, int64_t tiles) {
+  Graph g;
+  g.name = "tiles";
+  ValueId x = g.add_value("x", DType::F32, {1024 * tiles}, true);
+  g.inputs.push_back(x);
+  ValueId shape = g.add_constant("shape", Tensor::from_values<int64_t>({1}, {1024}));
+  ValueId reps = g.add_constant("reps", Tensor::from_values<int64_t>({1}, {tiles}));
+  ValueId y = x;
+  for (int i = 0; i < n; ++i) {
+    const std::string k = std::to_string(i);
+    ValueId c = g.add_value("c" + k), t = g.add_value("t" + k), s = g.add_value("s" + k);
+    g.add_node(OpType::ConstantOfShape, "fill" + k, {shape}, {c});
+    g.add_node(OpType::Tile, "tile" + k, {c, reps}, {t});
+    g.add_node(OpType::Add, "add" + k, {y, t}, {s});
+    y = s;
+  }
+  g.outputs.push_back(y);
+  return g;
+}
+
+TEST(Prepare, FoldingOverTheNodeWorkLimitLeavesTheNode) {
+  Graph g = tile_chain(1, 4);
+  PrepareOptions o;
+  o.fold_limit_work = 2048;  // ConstantOfShape (1024 elements) folds, Tile (4096) stays
+  ASSERT_TRUE(prepare_graph(g, o).ok());
+  EXPECT_EQ(ops(g), (std::vector<OpType>{OpType::Tile, OpType::Add}));
+}
+
+TEST(Prepare, FoldingOverItsBudgetIsAnErrorNamingTheNode) {
+  // Within the budget: three 16 KiB tiles and their fills fold.
+  PrepareOptions o;
+  o.fold_budget_bytes = 3 * (16 << 10) + 3 * 4096;
+  Graph g = tile_chain(3, 4);
+  ASSERT_TRUE(prepare_graph(g, o).ok());
+  EXPECT_EQ(ops(g), (std::vector<OpType>{OpType::Add, OpType::Add, OpType::Add}));
+  // The fourth fill is over (16 B of model constants, shape and reps, allow 32 B more than the base).
+  Graph h = tile_chain(4, 4);
+  expect_error(prepare_graph(h, o), ErrorCode::InvalidModel,
+               "failed to fold node 'fill3': constant folding exceeds its size budget (docs/robustness.md) "
+               "(expected <= 61472 bytes, got 65536 bytes)");
+  // The same for work.
+  PrepareOptions w;
+  w.fold_budget_work = 1000;
+  Graph k = tile_chain(1, 4);
+  expect_error(prepare_graph(k, w), ErrorCode::InvalidModel,
+               "failed to fold node 'tile0': constant folding exceeds its work budget (docs/robustness.md) "
+               "(expected <= 1064 operations, got 5120 operations)");
+}
+
 TEST(Prepare, PrunesUnusedBranches) {
   Graph g;
   ValueId x = g.add_value("x", DType::F32, {4}, true);
