@@ -3,7 +3,7 @@
 # then the unit tests again under ASan+UBSan, the concurrent ones under TSan, and every fuzz
 # target for a short fixed time.
 #   scripts/test.sh            # everything
-#   scripts/test.sh --quick    # Release tests only, skipping the sanitizer pass
+#   scripts/test.sh --quick    # Release tests only, skipping the sanitizer and fuzzing passes
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=0
@@ -33,4 +33,7 @@ if ((quick == 0)); then
   scripts/build.sh tsan test_io test_pack test_stream_plan
   OMP_THREAD_LIMIT=1 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
     ctest --test-dir build/tsan -L concurrent --output-on-failure -j2 --timeout 1200
+  # Every libFuzzer target for a short fixed time on its corpus (clang, ASan+UBSan); a finding is
+  # written to fuzz/regressions/ (the unit tests replay it) and fails the suite.
+  scripts/fuzz.sh "${DS_FUZZ_SECONDS:-20}"
 fi
