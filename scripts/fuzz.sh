@@ -23,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-20}"
 shift || true
-all=(onnx_import caffe_text caffe_binary tf_import dsk_open_run cli_args)
+mapfile -t all < <(sed -n 's/^  X(\([a-z_]*\)).*/\1/p' fuzz/fuzz_target.h)  # DS_FUZZ_TARGETS
 targets=("$@")
 ((${#targets[@]})) || targets=("${all[@]}")
 max_len="${DS_FUZZ_MAX_LEN:-262144}"
