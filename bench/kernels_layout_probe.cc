@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -95,6 +96,22 @@ double time_conv(const ConvLayer& l, int mode, int repeats, std::string* impl) {
   });
 }
 
+// One row per (threads, layer): the three modes' medians, the first and third relative to the
+// second, and the three implementations.
+template <size_t N>
+void conv_table(const ConvLayer (&convs)[N], int repeats, std::array<int, 3> modes) {
+  for (int threads : {1, 2}) {
+    set_threads(threads);
+    for (const ConvLayer& l : convs) {
+      std::array<std::string, 3> impl;
+      std::array<double, 3> ms{};
+      for (int k = 0; k < 3; ++k) ms[k] = time_conv(l, modes[k], repeats, &impl[k]);
+      std::printf("%-34s %3d %9.3f %9.3f %9.3f %7.2f %7.2f  %s / %s / %s\n", l.name, threads, ms[0], ms[1], ms[2],
+                  ms[0] / ms[1], ms[2] / ms[1], impl[0].c_str(), impl[1].c_str(), impl[2].c_str());
+    }
+  }
+}
+
 double time_fc(const FcLayer& l, bool plain, int repeats, std::string* impl) {
   dnnl::stream strm(eng());
   dnnl::inner_product_forward::desc d(dnnl::prop_kind::forward_inference, memory::desc({1, l.in}, dt::f32, tag::nc),
@@ -139,35 +156,16 @@ int main(int argc, char** argv) {
   };
   if (argc > 2 && std::string(argv[2]) == "--layouts") {
     // The activation layout the executor could keep between convolutions: nChw16c vs nhwc.
-    std::printf("%-34s %3s %9s %9s %9s  %s\n", "conv layer", "thr", "any", "nChw16c", "nhwc", "impl any / nChw16c / nhwc");
-    for (int threads : {1, 2}) {
-      set_threads(threads);
-      for (const ConvLayer& l : convs) {
-        std::string ia, ib, in;
-        const double ta = time_conv(l, 1, repeats, &ia);
-        const double tb = time_conv(l, 3, repeats, &ib);
-        const double tn = time_conv(l, 4, repeats, &in);
-        std::printf("%-34s %3d %9.3f %9.3f %9.3f  %s / %s / %s\n", l.name, threads, ta, tb, tn, ia.c_str(), ib.c_str(),
-                    in.c_str());
-      }
-    }
+    std::printf("%-34s %3s %9s %9s %9s %7s %7s  %s\n", "conv layer", "thr", "any", "nChw16c", "nhwc", "16c/any",
+                "nhwc/any", "impl any / nChw16c / nhwc");
+    conv_table(convs, repeats, {1, 3, 4});
     return 0;
   }
   const FcLayer fcs[] = {{"resnet50 fc 2048->1000", 2048, 1000}, {"vgg16 fc 4096->4096", 4096, 4096},
                          {"vgg16 fc 25088->4096", 25088, 4096}};
   std::printf("%-34s %3s %9s %9s %9s %7s %7s  %s\n", "conv layer", "thr", "plain ms", "blocked", "reorders", "p/b", "r/b",
-              "impl plain / blocked");
-  for (int threads : {1, 2}) {
-    set_threads(threads);
-    for (const ConvLayer& l : convs) {
-      std::string ip, ib, ir;
-      const double tp = time_conv(l, 0, repeats, &ip);
-      const double tb = time_conv(l, 1, repeats, &ib);
-      const double tr = time_conv(l, 2, repeats, &ir);
-      std::printf("%-34s %3d %9.3f %9.3f %9.3f %7.2f %7.2f  %s / %s\n", l.name, threads, tp, tb, tr, tp / tb, tr / tb,
-                  ip.c_str(), ib.c_str());
-    }
-  }
+              "impl plain / blocked / reorders");
+  conv_table(convs, repeats, {0, 1, 2});
   std::printf("\n%-34s %3s %10s %10s %7s  %s\n", "fc layer (batch 1)", "thr", "oi ms", "any ms", "ratio", "impl oi / any");
   for (int threads : {1, 2}) {
     set_threads(threads);
