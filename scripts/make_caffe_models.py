@@ -29,6 +29,8 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+from torchvision_zoo import seeded_net
+
 
 def load_schema():
     out = os.path.join(tempfile.gettempdir(), "deepshark_caffe_proto_py")  # reused: no litter
@@ -211,23 +213,12 @@ def mobilenet_v2(n, net, x):
 def make_models(out, only):
     import cv2
     import torch
-    import torchvision
     from google.protobuf import text_format
     os.makedirs(out, exist_ok=True)
-    builders = {"vgg16": (torchvision.models.vgg16, vgg16), "resnet50": (torchvision.models.resnet50, resnet50),
-                "mobilenet_v2": (torchvision.models.mobilenet_v2, mobilenet_v2)}
+    builders = {"vgg16": vgg16, "resnet50": resnet50, "mobilenet_v2": mobilenet_v2}
     for name in only:
-        ctor, build = builders[name]
-        torch.manual_seed(0)
-        net = ctor()
-        net.eval()
-        g = torch.Generator().manual_seed(1)
-        for m in net.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):  # not the identity: BN folding is exercised
-                m.running_mean.copy_(torch.rand(m.num_features, generator=g) * 0.2 - 0.1)
-                m.running_var.copy_(torch.rand(m.num_features, generator=g) * 0.5 + 0.75)
-                m.weight.data.copy_(torch.rand(m.num_features, generator=g) * 0.5 + 0.75)
-                m.bias.data.copy_(torch.rand(m.num_features, generator=g) * 0.2 - 0.1)
+        build = builders[name]
+        net = seeded_net(name, affine_bn=True)
         n = Net(name)
         x = n.input("data", [1, 3, 224, 224])
         build(n, net, x)

@@ -22,6 +22,8 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+from torchvision_zoo import seeded_net
+
 
 def load_schema():
     out = os.path.join(tempfile.gettempdir(), "deepshark_tf_proto_py")
@@ -198,21 +200,11 @@ def mobilenet_v2(b, net, x):
 def make_models(out, only):
     import cv2
     import torch
-    import torchvision
     os.makedirs(out, exist_ok=True)
-    builders = {"vgg16": (torchvision.models.vgg16, vgg16), "resnet50": (torchvision.models.resnet50, resnet50),
-                "mobilenet_v2": (torchvision.models.mobilenet_v2, mobilenet_v2)}
+    builders = {"vgg16": vgg16, "resnet50": resnet50, "mobilenet_v2": mobilenet_v2}
     for name in only:
-        ctor, build = builders[name]
-        torch.manual_seed(0)
-        net = ctor()
-        net.eval()
-        # Seeded, non-trivial batch-norm statistics so BN folding is exercised.
-        g = torch.Generator().manual_seed(1)
-        for m in net.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.running_mean.copy_(torch.rand(m.num_features, generator=g) * 0.2 - 0.1)
-                m.running_var.copy_(torch.rand(m.num_features, generator=g) * 0.5 + 0.75)
+        build = builders[name]
+        net = seeded_net(name)
         b = Builder()
         x = b.node("Placeholder", [], "input", dtype=T_FLOAT, shape=("shape", [1, 224, 224, 3]))
         y = build(b, net, x)
