@@ -40,6 +40,15 @@ double max_abs(const TensorView& a) {
   return m;
 }
 
+void expect_near_references(const Tensor& y, const std::vector<const Tensor*>& refs, double tol) {
+  ASSERT_FALSE(refs.empty());
+  const Tensor& first = *refs.front();
+  ASSERT_EQ(y.numel(), first.numel());
+  const TensorView yv{DType::F32, first.shape(), y.raw()};
+  const double scale = std::max(1e-6, max_abs(first.view()));
+  for (const Tensor* r : refs) EXPECT_LE(max_abs_diff(yv, r->view()) / scale, tol) << "scale " << scale;
+}
+
 bool bit_identical(const TensorView& a, const TensorView& b) {
   return a.dtype == b.dtype && a.shape == b.shape && std::memcmp(a.data, b.data, a.bytes()) == 0;
 }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "base/tensor.h"
 
@@ -28,6 +29,9 @@ std::string generated_models_dir();
 // Max |a-b| over all elements (F32); DS_CHECKs equal shapes.
 double max_abs_diff(const TensorView& a, const TensorView& b);
 double max_abs(const TensorView& a);
+// Expects y (any shape, the references' element count) within `tol` of each reference, relative
+// to max(1e-6, max |first reference|) — a model's output against PyTorch and OpenCV references.
+void expect_near_references(const Tensor& y, const std::vector<const Tensor*>& refs, double tol);
 // True when every byte is equal.
 bool bit_identical(const TensorView& a, const TensorView& b);
 // Fills an F32 tensor with uniform values in [lo, hi) from a fixed seed.

@@ -38,12 +38,7 @@ TEST_P(CaffeLarge, MatchesTorchAndOpenCv) {
   auto out = (*s)->run({{"data", *x}});
   ASSERT_TRUE(out.ok()) << out.status().to_string();
   ASSERT_EQ(out->size(), 1u);
-  const Tensor& y = (*out)[0].tensor;
-  ASSERT_EQ(y.numel(), ref_torch->numel());
-  const TensorView yv{DType::F32, ref_torch->shape(), y.raw()};
-  const double scale = std::max(1e-6, max_abs(ref_torch->view()));
-  EXPECT_LE(max_abs_diff(yv, ref_torch->view()) / scale, 1e-4) << "scale " << scale;
-  EXPECT_LE(max_abs_diff(yv, ref_cv->view()) / scale, 1e-4) << "scale " << scale;
+  expect_near_references((*out)[0].tensor, {&*ref_torch, &*ref_cv}, 1e-4);
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, CaffeLarge, ::testing::Values("vgg16", "resnet50", "mobilenet_v2"));
