@@ -95,10 +95,7 @@ Result<ModelInfo> inspect_model(const ModelSource& source, const std::map<std::s
   // The activation peak as a session will lay it out (blocked layouts pad channels).
   KernelConfig base;
   const LayoutPlan layouts = assign_layouts(g, base, /*use_dnnl=*/true);
-  LifetimeOptions lifetime_options;
-  lifetime_options.value_bytes = plan_value_bytes(g, layouts);
-  lifetime_options.value_layout = layouts.value_layout;
-  lifetime_options.block = layouts.block;
+  LifetimeOptions lifetime_options = layout_lifetime_options(g, layouts);
   info.activation_peak_bytes = plan_arena(compute_lifetimes(g, lifetime_options).requests, kDefaultAlignment).total_bytes;
   return info;
 }

@@ -27,9 +27,9 @@
 namespace deepshark {
 
 // Memory layout of a 4-D F32 activation handed between kernels. Plain is row-major NCHW;
-// Blocked is oneDNN's nChw16c (nChw8c where the CPU has no AVX-512; see
-// dnnl_backend::activation_block()), channels padded up to the block, so a blocked value takes
-// N * ceil(C / block) * block * H * W floats.
+// Blocked is the layout oneDNN's convolutions run fastest on here (dnnl_backend::
+// activation_format()): channels-last nhwc on AVX-512 CPUs, else nChw8c, whose channels are
+// padded up to the block, so such a value takes N * ceil(C / 8) * 8 * H * W floats.
 enum class ActLayout : uint8_t { Plain, Blocked };
 
 struct KernelConfig {

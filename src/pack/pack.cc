@@ -147,10 +147,7 @@ Result<PackReport> pack_graph(Graph g, const std::string& out_path, const PackGr
   const LayoutPlan layout_plan = assign_layouts(g, config, options.use_dnnl);  // as the executor does
   // Nodes that run as views (runtime/lifetimes) have no kernel; their small constant
   // parameters stay inline in the graph.
-  LifetimeOptions lifetime_options;
-  lifetime_options.value_bytes = plan_value_bytes(g, layout_plan);
-  lifetime_options.value_layout = layout_plan.value_layout;
-  lifetime_options.block = layout_plan.block;
+  LifetimeOptions lifetime_options = layout_lifetime_options(g, layout_plan);
   const std::vector<bool> view_node = compute_lifetimes(g, lifetime_options).alias_node;
   std::vector<bool> piece_backed(g.values.size(), false);
   for (size_t i = 0; i < g.nodes.size(); ++i) {

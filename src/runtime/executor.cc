@@ -57,10 +57,7 @@ Status Executor::build(const ExecutorOptions& options, CountingAllocator& alloca
   const LayoutPlan plan = assign_layouts(g, config, options.use_dnnl);
   summary_.blocked_values = plan.blocked_values;
 
-  LifetimeOptions lifetime_options;
-  lifetime_options.value_bytes = plan_value_bytes(g, plan);
-  lifetime_options.value_layout = plan.value_layout;
-  lifetime_options.block = plan.block;
+  LifetimeOptions lifetime_options = layout_lifetime_options(g, plan);
   // Views (reshape-like nodes, Concat views) need no kernel.
   const ValueLifetimes views = compute_lifetimes(g, lifetime_options);
 

@@ -61,7 +61,7 @@ bool per_channel(const Shape& s, const Shape& y) {
 }
 
 // Whether node's oneDNN kernel can take input `i` (is_input) or give output `i` blocked.
-bool accepts(const Graph& g, const Node& n, bool is_input, size_t i, int block) {
+bool accepts(const Graph& g, const Node& n, bool is_input, size_t i, int block, bool channels_last) {
   const ValueId v = is_input ? n.input(i) : (i < n.outputs.size() ? n.outputs[i] : kNoValue);
   if (!is_4d_f32(g, v)) return false;
   if (!is_input && i != 0) return false;
@@ -77,6 +77,7 @@ bool accepts(const Graph& g, const Node& n, bool is_input, size_t i, int block) 
     case OpType::Slice: {  // a whole-block channel range runs as a view (runtime/lifetimes)
       ContiguousSlice cs;
       if ((is_input && i != 0) || !contiguous_slice(g, n, &cs)) return false;
+      if (channels_last) return false;  // a channel range of nhwc is strided
       return cs.axis == 1 && cs.begin % block == 0 && (cs.end - cs.begin) % block == 0;
     }
     case OpType::Concat: {
@@ -117,6 +118,15 @@ std::vector<uint64_t> plan_value_bytes(const Graph& g, const LayoutPlan& plan) {
   return bytes;
 }
 
+LifetimeOptions layout_lifetime_options(const Graph& g, const LayoutPlan& plan) {
+  LifetimeOptions o;
+  o.value_bytes = plan_value_bytes(g, plan);
+  o.value_layout = plan.value_layout;
+  o.block = plan.block;
+  o.channels_last = plan.channels_last;
+  return o;
+}
+
 KernelConfig node_kernel_config(const Graph& g, const LayoutPlan& plan, const KernelConfig& base, size_t node) {
   KernelConfig c = base;
   c.input_layouts.clear();
@@ -145,6 +155,7 @@ LayoutPlan assign_layouts(const Graph& g, const KernelConfig& base, bool use_dnn
   plan.value_layout.assign(g.values.size(), ActLayout::Plain);
   if (!use_dnnl) return plan;
   plan.block = dnnl_backend::activation_block();
+  plan.channels_last = dnnl_backend::activation_format() == dnnl_backend::ActivationFormat::nhwc;
   const size_t nv = g.values.size();
   std::vector<int> producer(nv, -1);
   std::vector<bool> ok(nv, false), boundary(nv, false);
@@ -156,7 +167,7 @@ LayoutPlan assign_layouts(const Graph& g, const KernelConfig& base, bool use_dnn
       ValueId o = n.outputs[j];
       if (o == kNoValue) continue;
       producer[o] = static_cast<int>(i);
-      ok[o] = accepts(g, n, false, j, plan.block);
+      ok[o] = accepts(g, n, false, j, plan.block, plan.channels_last);
     }
   }
   std::vector<bool> consumed(nv, false);
@@ -165,7 +176,7 @@ LayoutPlan assign_layouts(const Graph& g, const KernelConfig& base, bool use_dnn
       ValueId in = n.inputs[j];
       if (in == kNoValue) continue;
       consumed[in] = true;
-      if (!accepts(g, n, true, j, plan.block)) ok[in] = false;
+      if (!accepts(g, n, true, j, plan.block, plan.channels_last)) ok[in] = false;
     }
   // Only whole channel blocks: a padded channel dim (e.g. 8 channels in nChw16c) makes oneDNN 2.6
   // fall back to its reference convolution / binary kernels (measured on mnist-8: 16 ms instead of

@@ -2,6 +2,8 @@
 // layout (nChw16c / nChw8c, see ActLayout) so that consecutive oneDNN kernels hand them on
 // without reordering.
 //
+// Blocked means dnnl_backend::activation_format(): nhwc on AVX-512 CPUs (channel_block 1, a
+// channel range is not contiguous), else nChw8c.
 // A value is Blocked when it is an activation (not a graph input or output, not a constant)
 // whose producer and every consumer are ops whose oneDNN kernel reads / writes blocked tensors:
 // Conv, pooling, BatchNormalization, eltwise activations, Pow, binary arithmetic with same-shape
@@ -20,12 +22,14 @@
 
 #include "graph/graph.h"
 #include "kernels/kernel.h"
+#include "runtime/lifetimes.h"
 
 namespace deepshark {
 
 struct LayoutPlan {
   std::vector<ActLayout> value_layout;  // per value; all Plain when oneDNN is off
-  int block = 1;                        // channel block of Blocked values
+  int block = 1;                        // channel block of Blocked values (1: channels-last)
+  bool channels_last = false;           // Blocked values are nhwc
   int blocked_values = 0;
 };
 
@@ -39,5 +43,9 @@ uint64_t value_bytes(const Value& value, ActLayout layout, int block);
 
 // Per value: value_bytes under the plan (for compute_lifetimes).
 std::vector<uint64_t> plan_value_bytes(const Graph& graph, const LayoutPlan& plan);
+
+// compute_lifetimes' options for values laid out by the plan (sizes, layouts, what a view of a
+// Blocked value may be); the caller adds shared_input.
+LifetimeOptions layout_lifetime_options(const Graph& graph, const LayoutPlan& plan);
 
 }  // namespace deepshark

@@ -25,6 +25,13 @@ bool is_alias_node(const Graph& g, const Node& n) {
 
 namespace {
 
+// Whether a range along `axis` of a 4-D nhwc tensor is one contiguous run at the offset a
+// row-major NCHW tensor would have it (range start x the product of the dims after `axis`).
+bool contiguous_in_channels_last(const Shape& s, int64_t axis) {
+  if (s.size() != 4) return true;  // only 4-D values are ever Blocked
+  return axis == 0 || (axis == 1 && s[2] == 1 && s[3] == 1);
+}
+
 // The integers of constant input i (I64 or I32), or false.
 bool constant_ints(const Graph& g, const Node& n, size_t i, std::vector<int64_t>* out) {
   const ValueId v = n.input(i);
@@ -128,6 +135,7 @@ ValueLifetimes compute_lifetimes(const Graph& g, const LifetimeOptions& options)
     if (axis < 0 || axis >= rank) continue;
     bool ok = true;
     for (int64_t d = 0; d < axis; ++d) ok &= ov.shape[d] == 1;
+    if (options.channels_last && layout(out) == ActLayout::Blocked) ok &= contiguous_in_channels_last(ov.shape, axis);
     uint64_t sum = 0;
     for (ValueId in : n.inputs) {
       ok = ok && in != kNoValue && produced[in] && readers[in] == 1 && !is_graph_output[in] && !is_graph_input[in] &&
@@ -162,7 +170,11 @@ ValueLifetimes compute_lifetimes(const Graph& g, const LifetimeOptions& options)
     const ValueId in = n.inputs[0], out = n.outputs[0];
     if (parent[out] != out || layout(in) != layout(out) || g.value(in).dtype != g.value(out).dtype) continue;
     const uint64_t es = dtype_size(g.value(in).dtype);
-    if (layout(in) == ActLayout::Blocked) {
+    if (layout(in) == ActLayout::Blocked && options.channels_last &&
+        !contiguous_in_channels_last(g.value(in).shape, cs.axis)) {
+      continue;
+    }
+    if (layout(in) == ActLayout::Blocked && !options.channels_last) {
       const int64_t blk = std::max(options.block, 1);
       if (cs.axis != 1 || g.value(in).shape.size() != 4 || cs.begin % blk != 0 || (cs.end - cs.begin) % blk != 0 ||
           g.value(in).shape[1] % blk != 0) {

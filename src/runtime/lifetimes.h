@@ -58,6 +58,9 @@ struct LifetimeOptions {
   std::vector<int> shared_input;
   // Channel block of Blocked values: a Slice view of a blocked value keeps whole blocks.
   int block = 1;
+  // Blocked values are channels-last (nhwc): a view of one is contiguous only along the channel
+  // axis of a 1x1 spatial tensor.
+  bool channels_last = false;
 };
 
 ValueLifetimes compute_lifetimes(const Graph& graph, const LifetimeOptions& options = {});

@@ -3,21 +3,46 @@
 
 #include <dlfcn.h>
 
+#include <cstdlib>
+#include <cstring>
+
 #include "kernels/dnnl/dnnl_ops.h"
 
 namespace deepshark::dnnl_backend {
 
-int activation_block() {
-  static const int block = [] {
+ActivationFormat activation_format() {
+  static const ActivationFormat format = [] {
+    if (const char* env = std::getenv("DS_ACTIVATION_LAYOUT")) {
+      for (ActivationFormat f : {ActivationFormat::nChw16c, ActivationFormat::nChw8c, ActivationFormat::nhwc})
+        if (std::strcmp(env, activation_format_name(f)) == 0) return f;
+    }
     switch (dnnl::get_effective_cpu_isa()) {
       case dnnl::cpu_isa::avx512_core:
       case dnnl::cpu_isa::avx512_core_vnni:
       case dnnl::cpu_isa::avx512_core_bf16:
-      case dnnl::cpu_isa::avx512_core_amx: return 16;
-      default: return 8;
+      case dnnl::cpu_isa::avx512_core_amx: return ActivationFormat::nhwc;
+      default: return ActivationFormat::nChw8c;
     }
   }();
-  return block;
+  return format;
+}
+
+const char* activation_format_name(ActivationFormat f) {
+  switch (f) {
+    case ActivationFormat::nChw16c: return "nChw16c";
+    case ActivationFormat::nChw8c: return "nChw8c";
+    case ActivationFormat::nhwc: return "nhwc";
+  }
+  return "?";
+}
+
+int activation_block() {
+  switch (activation_format()) {
+    case ActivationFormat::nChw16c: return 16;
+    case ActivationFormat::nChw8c: return 8;
+    case ActivationFormat::nhwc: return 1;
+  }
+  return 1;
 }
 
 void set_threads(int threads) {

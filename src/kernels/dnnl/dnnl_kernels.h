@@ -20,7 +20,17 @@ namespace deepshark::dnnl_backend {
 // caller falls back to the reference kernel); other errors are real failures.
 Result<std::unique_ptr<Kernel>> make_kernel(const Graph& graph, const Node& node, const KernelConfig& config);
 
-// Channel block of ActLayout::Blocked activations: 16 (nChw16c) on AVX-512 CPUs, else 8 (nChw8c).
+// What ActLayout::Blocked means on this machine. On AVX-512 CPUs, channels-last (nhwc): there
+// oneDNN 2.6 runs its brgemm convolutions, 9-10 % faster than the jit kernels it runs on nChw16c
+// for 3x3 layers and no channel padding (bench/kernels_layout_probe --layouts). Elsewhere
+// nChw8c. DS_ACTIVATION_LAYOUT=nChw16c|nChw8c|nhwc overrides it (benchmarks; the packer and
+// the session must agree: a packed file's weight layouts follow this choice).
+enum class ActivationFormat : uint8_t { nChw16c, nChw8c, nhwc };
+ActivationFormat activation_format();
+const char* activation_format_name(ActivationFormat f);
+
+// Channel block of ActLayout::Blocked activations: 16 (nChw16c), 8 (nChw8c) or 1 (nhwc: no
+// padding, and a channel range is not contiguous).
 int activation_block();
 
 // Sets the thread count oneDNN uses (OpenMP).

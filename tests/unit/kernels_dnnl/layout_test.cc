@@ -1,6 +1,9 @@
 // Blocked activation layouts (ActLayout::Blocked): kernels reading and writing nChw16c / nChw8c
 // operands as they are, against the reference on plain tensors (the tester reorders the
 // operands into and out of the blocked layout).
+#include <cstdlib>
+
+#include "kernels/dnnl/dnnl_common.h"
 #include "kernels/dnnl/dnnl_kernels.h"
 #include "unit/kernels_dnnl/op_tester.h"
 
@@ -80,9 +83,33 @@ TEST(DnnlLayout, ConcatAlongChannels) {
       .tolerance(0).test();
 }
 
-TEST(DnnlLayout, BlockFollowsTheIsa) {
+TEST(DnnlLayout, BlockFollowsTheFormat) {
+  using dnnl_backend::ActivationFormat;
   const int b = dnnl_backend::activation_block();
-  EXPECT_TRUE(b == 8 || b == 16) << b;
+  switch (dnnl_backend::activation_format()) {
+    case ActivationFormat::nChw16c: EXPECT_EQ(b, 16); break;
+    case ActivationFormat::nChw8c: EXPECT_EQ(b, 8); break;
+    case ActivationFormat::nhwc: EXPECT_EQ(b, 1); break;
+  }
+  // What a Blocked activation is in oneDNN's terms.
+  const dnnl::memory::desc md = dnnl_backend::act_desc({1, 24, 5, 7}, ActLayout::Blocked);
+  const auto* st = md.data.format_desc.blocking.strides;
+  if (b == 1) {  // nhwc: channels innermost, no padding
+    EXPECT_EQ(md.data.format_desc.blocking.inner_nblks, 0);
+    EXPECT_EQ(st[1], 1);
+    EXPECT_EQ(st[3], 24);
+    EXPECT_EQ(st[2], 24 * 7);
+    EXPECT_EQ(md.get_size(), 24u * 5 * 7 * 4);
+  } else {
+    EXPECT_EQ(md.data.format_desc.blocking.inner_nblks, 1);
+    EXPECT_EQ(md.data.format_desc.blocking.inner_blks[0], b);
+    EXPECT_EQ(md.get_size(), static_cast<size_t>((24 + b - 1) / b * b) * 5 * 7 * 4);
+  }
+  if (!std::getenv("DS_ACTIVATION_LAYOUT")) {  // the default follows the ISA
+    const bool avx512 = dnnl::get_effective_cpu_isa() >= dnnl::cpu_isa::avx512_core &&
+                        dnnl::get_effective_cpu_isa() <= dnnl::cpu_isa::avx512_core_amx;
+    EXPECT_EQ(dnnl_backend::activation_format() == ActivationFormat::nhwc, avx512);
+  }
 }
 
 }  // namespace
