@@ -20,6 +20,12 @@ std::string format_size(uint64_t b) {
   return buf;
 }
 
+std::string reserve_text(const PlanInput& in, uint64_t budget) {
+  const uint64_t r = streaming_reserve(in, budget);
+  if (r == 0) return "";
+  return " and " + format_size(r) + " kept free for code pages and thread stacks";
+}
+
 Result<uint64_t> parse_size(const std::string& text) {
   auto bad = [&](const std::string& why) {
     return make_error(ErrorCode::InvalidArgument, "parse", "size", text,
@@ -63,9 +69,17 @@ uint64_t total_bytes(const PlanInput& in) {
 
 uint64_t smallest_feasible_budget(const PlanInput& in, int depth) {
   if (depth < 0) depth = 0;
-  uint64_t streaming = in.fixed_bytes + static_cast<uint64_t>(depth + 1) * max_piece(in);
-  return std::min(streaming, in.fixed_bytes + total_bytes(in));
+  const uint64_t streaming = in.fixed_bytes + static_cast<uint64_t>(depth + 1) * max_piece(in);
+  // The least budget b with streaming_limit(b) >= streaming.
+  uint64_t b = streaming + std::min(in.reserve_bytes, streaming / 31);
+  while (streaming_limit(in, b) < streaming) ++b;
+  while (b > streaming && streaming_limit(in, b - 1) >= streaming) --b;
+  return std::min(b, in.fixed_bytes + total_bytes(in));
 }
+
+uint64_t streaming_reserve(const PlanInput& in, uint64_t budget) { return std::min(in.reserve_bytes, budget / 32); }
+
+uint64_t streaming_limit(const PlanInput& in, uint64_t budget) { return budget - streaming_reserve(in, budget); }
 
 Result<Plan> plan_greedy(const PlanInput& in, const Requirement& req) {
   Plan plan;
@@ -100,12 +114,12 @@ Result<Plan> plan_greedy(const PlanInput& in, const Requirement& req) {
                       (in.pieces.empty() ? std::string("?") : in.pieces[big].label) + "' reads a " + format_size(slot0) +
                       " piece (x" + std::to_string(depth + 1) + " ring slots for prefetch depth " +
                       std::to_string(depth) + ") on top of " + format_size(in.fixed_bytes) +
-                      " of activations, scratchpad and small constants " +
+                      " of activations, scratchpad and small constants" + reserve_text(in, need) + " " +
                       expected_got(">= " + std::to_string(need) + " bytes", std::to_string(budget) + " bytes");
     return make_error(ErrorCode::BudgetInfeasible, "plan", "model", in.model, why);
   }
   // Resident set: fill what the ring leaves, hardest-to-hide pieces (most bytes per FLOP) first.
-  uint64_t room = budget - in.fixed_bytes - static_cast<uint64_t>(depth + 1) * slot0;
+  uint64_t room = streaming_limit(in, budget) - in.fixed_bytes - static_cast<uint64_t>(depth + 1) * slot0;
   std::vector<int> order(in.pieces.size());
   std::iota(order.begin(), order.end(), 0);
   auto density = [&](int i) {

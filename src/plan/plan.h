@@ -37,6 +37,11 @@ struct PlanInput {
   std::string model;
   std::vector<PieceSummary> pieces;  // execution order
   uint64_t fixed_bytes = 0;          // arena + scratchpad + inline constants: held whatever the plan
+  // Part of a streaming budget left unplanned for what a run touches outside managed memory
+  // (oneDNN code pages faulted in by the first run, thread stacks): a plan that streams keeps
+  // fixed + resident + ring <= budget - min(reserve, budget / 32) (streaming_limit). Plans that
+  // keep everything resident ignore it.
+  uint64_t reserve_bytes = 0;
   // Cost model (plan/cost.h). node_ms: compute time per graph node in execution order (empty:
   // nothing known, predictions are zero); node_names for reports.
   std::vector<std::string> node_names;
@@ -105,6 +110,12 @@ uint64_t aligned_piece_bytes(uint64_t bytes);
 // The smallest budget for which plan_greedy succeeds with the given prefetch depth (-1: 0).
 uint64_t smallest_feasible_budget(const PlanInput& input, int prefetch_depth);
 
+// What a streaming plan under `budget` leaves unplanned: min(reserve_bytes, budget / 32) (small
+// models stream under small budgets, where the code a run touches is small too); and what it may
+// hold: budget minus that.
+uint64_t streaming_reserve(const PlanInput& input, uint64_t budget);
+uint64_t streaming_limit(const PlanInput& input, uint64_t budget);
+
 // Greedy plan for a memory budget: everything resident when it fits; otherwise a ring of
 // (depth+1) slots, each the size of the largest streamed piece, blocks packed greedily up to the
 // slot size, and the remaining budget filled with resident pieces, most bytes per FLOP first
@@ -117,5 +128,8 @@ Result<Plan> plan_greedy(const PlanInput& input, const Requirement& requirement)
 // fraction: "1.5GiB"). InvalidArgument for anything else or overflow.
 Result<uint64_t> parse_size(const std::string& text);
 std::string format_size(uint64_t bytes);
+// " and X kept free for ..." when a streaming plan under `budget` has a reserve (for
+// BudgetInfeasible texts), else "".
+std::string reserve_text(const PlanInput& input, uint64_t budget);
 
 }  // namespace deepshark

@@ -157,7 +157,7 @@ Status infeasible_budget(const PlanInput& in, uint64_t budget, int depth) {
                         (in.pieces.empty() ? std::string("?") : in.pieces[big].label) + "' reads a " +
                         format_size(slot) + " piece (x" + std::to_string(d + 1) + " ring slots for prefetch depth " +
                         std::to_string(d) + ") on top of " + format_size(in.fixed_bytes) +
-                        " of activations, scratchpad and small constants " +
+                        " of activations, scratchpad and small constants" + reserve_text(in, need) + " " +
                         expected_got(">= " + std::to_string(need) + " bytes", std::to_string(budget) + " bytes"));
 }
 
@@ -299,7 +299,7 @@ Result<Plan> best_for_budget(Context& c, uint64_t budget, int forced_depth) {
   const uint64_t total = total_piece_bytes(in);
   if (budget == 0 || in.fixed_bytes + total <= budget) return all_resident_plan(in, budget);
   if (budget < smallest_feasible_budget(in, forced_depth)) return infeasible_budget(in, budget, forced_depth);
-  const uint64_t room_all = budget - in.fixed_bytes;
+  const uint64_t room_all = streaming_limit(in, budget) - in.fixed_bytes;
   const std::vector<uint64_t> slots = slot_candidates(in, room_all);
   const size_t n = in.pieces.size();
   bool have = false;
@@ -342,7 +342,7 @@ Result<Plan> best_for_budget(Context& c, uint64_t budget, int forced_depth) {
   }
   std::optional<Plan> plan;
   if (have) {
-    refine(c, best_depth, best_slot, budget, &best_resident, &best);
+    refine(c, best_depth, best_slot, streaming_limit(in, budget), &best_resident, &best);
     plan = build(in, budget, best_depth, best_slot, best_resident);
   }
   // The block stream's greedy plan is a candidate too: the optimiser never predicts worse.

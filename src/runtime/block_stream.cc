@@ -244,6 +244,7 @@ Status BlockStreamSession::Impl::prepare(const std::string& dsk_path, Storage& s
     }
   }
   plan_input.model = path;
+  plan_input.reserve_bytes = options.unmanaged_reserve_bytes;
   for (size_t p = 0; p < file->pieces().size(); ++p) {
     const format::PieceEntry& e = file->pieces()[p];
     plan_input.pieces.push_back({g.nodes[e.node].name, e.bytes, static_cast<int>(e.node), node_flops(g, g.nodes[e.node])});

@@ -127,6 +127,38 @@ TEST(PlanOptimal, SmallestBudgetStreamsEverythingThroughOneSlot) {
       << bad.status().message();
 }
 
+TEST(PlanOptimal, StreamingBudgetsKeepTheReserveFree) {
+  // Reserve 1K: a streaming plan under b holds at most b - min(1K, b / 32). The smallest budget
+  // is 16K + 528 (528 = 16912 / 32); the whole model (28K) still needs no reserve.
+  PlanInput in = toy();
+  in.reserve_bytes = kKiB;
+  EXPECT_EQ(streaming_reserve(in, 16 * kKiB + 528), 528u);
+  EXPECT_EQ(streaming_reserve(in, 64 * kKiB), kKiB);
+  EXPECT_EQ(smallest_feasible_budget(in, -1), 16 * kKiB + 528);
+  auto p = plan_optimal(in, {.memory_budget_bytes = 16 * kKiB + 528});
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(block_pieces(*p), (std::vector<std::vector<int>>{{0, 1}, {2}, {3}}));
+  EXPECT_EQ(p->predicted_peak_bytes, 16 * kKiB);
+  auto bad = plan_optimal(in, {.memory_budget_bytes = 16 * kKiB + 527});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), ErrorCode::BudgetInfeasible);
+  EXPECT_NE(bad.status().message().find("needs at least 16.5 KiB because node 'C'"), std::string::npos)
+      << bad.status().message();
+  EXPECT_NE(bad.status().message().find("and 528 B kept free for code pages and thread stacks"), std::string::npos)
+      << bad.status().message();
+  auto whole = plan_optimal(in, {.memory_budget_bytes = 28 * kKiB});
+  ASSERT_TRUE(whole.ok());
+  EXPECT_TRUE(whole->all_resident);
+  // Every streaming plan of the sweep, optimal or greedy, leaves its budget's reserve free.
+  for (uint64_t b : sweep_budgets(in, 12)) {
+    for (bool greedy : {false, true}) {
+      auto q = greedy ? plan_greedy(in, {.memory_budget_bytes = b}) : plan_optimal(in, {.memory_budget_bytes = b});
+      ASSERT_TRUE(q.ok()) << b << ": " << q.status().message();
+      if (!q->all_resident) EXPECT_LE(q->predicted_peak_bytes + streaming_reserve(in, b), b) << b;
+    }
+  }
+}
+
 TEST(PlanOptimal, LatencyTargetGetsTheLeastMemory) {
   // <= 6.5 ms: the 20K plan (6.1 ms); nothing below 20K beats 8.1 ms (an 8K slot leaves < 8K,
   // and a 4K slot needs C resident: 8 + 8 + 4 = 20K).
@@ -251,6 +283,12 @@ TEST(PlanInputText, RoundTrip) {
   EXPECT_EQ(back->pieces.size(), 4u);
   EXPECT_EQ(back->node_ms, in.node_ms);
   EXPECT_EQ(back->cost_source, "hand made");
+  EXPECT_EQ(back->reserve_bytes, 0u);
+  in.reserve_bytes = 12345;
+  auto with_reserve = plan_input_from_text(plan_input_to_text(in), "toy.txt");
+  ASSERT_TRUE(with_reserve.ok()) << with_reserve.status().message();
+  EXPECT_EQ(with_reserve->reserve_bytes, 12345u);
+  EXPECT_EQ(with_reserve->fixed_bytes, in.fixed_bytes);
   EXPECT_FALSE(plan_input_from_text("deepshark-plan-input 2\n", "x").ok());
 }
 
