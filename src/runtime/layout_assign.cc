@@ -77,7 +77,7 @@ bool accepts(const Graph& g, const Node& n, bool is_input, size_t i, int block, 
     case OpType::Slice: {  // a whole-block channel range runs as a view (runtime/lifetimes)
       ContiguousSlice cs;
       if ((is_input && i != 0) || !contiguous_slice(g, n, &cs)) return false;
-      if (channels_last) return false;  // a channel range of nhwc is strided
+      if (channels_last) return cs.axis == 1;  // strided in nhwc: a oneDNN reorder copies it
       return cs.axis == 1 && cs.begin % block == 0 && (cs.end - cs.begin) % block == 0;
     }
     case OpType::Concat: {
@@ -204,7 +204,8 @@ LayoutPlan assign_layouts(const Graph& g, const KernelConfig& base, bool use_dnn
       const Node& n = g.nodes[i];
       if (probed_ok[i] || !touches(n)) continue;
       ContiguousSlice cs;
-      if (contiguous_slice(g, n, &cs) && plan.value_layout[n.inputs[0]] == plan.value_layout[n.outputs[0]]) {
+      if (!plan.channels_last && contiguous_slice(g, n, &cs) &&
+          plan.value_layout[n.inputs[0]] == plan.value_layout[n.outputs[0]]) {
         probed_ok[i] = true;  // a view: no kernel reads or writes it
         continue;
       }

@@ -87,6 +87,7 @@ Result<std::unique_ptr<Kernel>> make_kernel(const Graph& graph, const Node& node
     case OpType::ReduceMax: return make_reduce(graph, node, config);
     case OpType::Transpose: return make_transpose(graph, node, config);
     case OpType::Concat: return make_concat(graph, node, config);
+    case OpType::Slice: return make_slice(graph, node, config);
     case OpType::Add:
     case OpType::Sub:
     case OpType::Mul:

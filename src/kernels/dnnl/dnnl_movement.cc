@@ -3,6 +3,7 @@
 // are).
 #include <algorithm>
 
+#include "graph/shape_inference.h"
 #include "kernels/dnnl/dnnl_ops.h"
 
 namespace deepshark::dnnl_backend {
@@ -116,6 +117,54 @@ Result<std::unique_ptr<Kernel>> make_concat(const Graph& graph, const Node& node
     for (size_t i = 0; i < srcs.size(); ++i)
       b.bind_input(step, DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i), static_cast<int>(i), srcs[i]);
     b.bind_output(step, DNNL_ARG_DST, 0, pd.dst_desc());
+    return b.finish();
+  });
+}
+
+// A Slice with unit steps of a Blocked activation (a channel range of an nhwc tensor is strided,
+// so it cannot be a view): one oneDNN reorder from the input's sub-memory to the output. Plain
+// slices are views or the reference kernel's.
+Result<std::unique_ptr<Kernel>> make_slice(const Graph& graph, const Node& node, const KernelConfig& config) {
+  if (config.input_layout(0) == ActLayout::Plain && config.output_layout(0) == ActLayout::Plain) {
+    return unsupported(node, "plain slices run as views or with the reference kernel");
+  }
+  DS_TRY(Shape x, f32_input_shape(graph, node, 0));
+  DS_TRY(Shape y, f32_output_shape(graph, node, 0));
+  const int64_t rank = static_cast<int64_t>(x.size());
+  auto starts = constant_ints(graph, node.input(1));
+  auto ends = constant_ints(graph, node.input(2));
+  if (!starts || !ends || starts->size() != ends->size()) return unsupported(node, "starts / ends are not constants");
+  std::vector<int64_t> axes(starts->size()), steps(starts->size(), 1);
+  for (size_t k = 0; k < axes.size(); ++k) axes[k] = static_cast<int64_t>(k);
+  if (node.input(3) != kNoValue) {
+    auto a = constant_ints(graph, node.input(3));
+    if (!a || a->size() != starts->size()) return unsupported(node, "axes are not constants");
+    axes = *a;
+  }
+  if (node.input(4) != kNoValue) {
+    auto s = constant_ints(graph, node.input(4));
+    if (!s || s->size() != starts->size()) return unsupported(node, "steps are not constants");
+    steps = *s;
+  }
+  Dims dims = to_dims(x), offsets(x.size(), 0);
+  for (size_t k = 0; k < axes.size(); ++k) {
+    const int64_t axis = axes[k] < 0 ? axes[k] + rank : axes[k];
+    if (axis < 0 || axis >= rank || steps[k] != 1) return unsupported(node, "only unit steps on valid axes");
+    const int64_t dim = x[axis];
+    auto clamp = [&](int64_t v) { return std::clamp(v < 0 ? v + dim : v, int64_t{0}, dim); };
+    const int64_t b = clamp((*starts)[k]), e = clamp((*ends)[k]);
+    offsets[axis] = b;
+    dims[axis] = std::max<int64_t>(e - b, 0);
+  }
+  if (dims != to_dims(y)) return unsupported(node, "slice bounds do not give the output shape");
+  return guarded_create(node, [&]() -> Result<std::unique_ptr<Kernel>> {
+    PrimitiveKernel::Builder b(graph, node, "slice");
+    const memory::desc from = act_desc(x, config.input_layout(0)).submemory_desc(dims, offsets);
+    const memory::desc to = act_desc(y, config.output_layout(0));
+    dnnl::reorder::primitive_desc pd(engine(), from, engine(), to, b.attr());
+    int step = b.add_step(dnnl::reorder(pd), pd);
+    b.bind_input(step, DNNL_ARG_FROM, 0, from);
+    b.bind_output(step, DNNL_ARG_TO, 0, to);
     return b.finish();
   });
 }
