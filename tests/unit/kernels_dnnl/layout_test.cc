@@ -83,6 +83,21 @@ TEST(DnnlLayout, ConcatAlongChannels) {
       .tolerance(0).test();
 }
 
+TEST(DnnlLayout, SliceOfABlockedActivationIsAReorderOfItsSubMemory) {
+  // Channel ranges (strided in nhwc; whole blocks in nChw16c / nChw8c), a spatial range with a
+  // negative start, and two axes at once: the same values as the reference Slice.
+  const int64_t blk = std::max(dnnl_backend::activation_block(), 4);
+  OpTester(OpType::Slice).input({1, 4 * blk, 5, 7}).constant_i64({1}, {blk}).constant_i64({1}, {3 * blk})
+      .constant_i64({1}, {1}).output({1, 2 * blk, 5, 7}).config(layouts({B}, {B})).tolerance(0)
+      .describe("channel range").test();
+  OpTester(OpType::Slice).input({1, 2 * blk, 5, 7}).constant_i64({1}, {-3}).constant_i64({1}, {100})
+      .constant_i64({1}, {2}).output({1, 2 * blk, 3, 7}).config(layouts({B}, {B})).tolerance(0)
+      .describe("rows -3..end").test();
+  OpTester(OpType::Slice).input({1, 2 * blk, 5, 7}).constant_i64({2}, {0, 1}).constant_i64({2}, {blk, 6})
+      .constant_i64({2}, {1, 3}).output({1, blk, 5, 5}).config(layouts({B}, {P})).tolerance(0)
+      .describe("channels and columns, plain out").test();
+}
+
 TEST(DnnlLayout, BlockFollowsTheFormat) {
   using dnnl_backend::ActivationFormat;
   const int b = dnnl_backend::activation_block();

@@ -102,7 +102,9 @@ TEST(SliceView, ChannelRangeOfAnN1TensorIsAView) {
   EXPECT_EQ(lt.alias_offset[y], 2u * 9 * 4);
   EXPECT_EQ(compute_lifetimes(graph({2, 8, 3, 3}, 2, 6, 1)).slice_views, 0);  // batch 2
   EXPECT_EQ(compute_lifetimes(graph({1, 8, 3, 3}, 2, 6, 2)).slice_views, 0);  // step 2
-  // The view runs: same values as the reference Slice.
+  // The view runs: same values as the reference Slice. With oneDNN on an AVX-512 CPU the
+  // activations are nhwc, where a channel range is strided: a oneDNN reorder copies it instead.
+  const bool nhwc = dnnl_backend::activation_format() == dnnl_backend::ActivationFormat::nhwc;
   for (bool dnnl : {true, false}) {
     Tensor x = random_tensor({1, 8, 3, 3}, 5, 1.0f);
     TensorView in = x.view();
@@ -111,7 +113,7 @@ TEST(SliceView, ChannelRangeOfAnN1TensorIsAView) {
     o.use_dnnl = dnnl;
     auto ex = Executor::create(graph({1, 8, 3, 3}, 2, 6, 1), o, alloc);
     ASSERT_TRUE(ex.ok()) << ex.status().message();
-    EXPECT_EQ((*ex)->summary().slice_views, 1);
+    EXPECT_EQ((*ex)->summary().slice_views, dnnl && nhwc ? 0 : 1);
     auto out = (*ex)->run({&in, 1});
     ASSERT_TRUE(out.ok()) << out.status().message();
     for (int64_t c = 0; c < 4; ++c)
@@ -177,9 +179,10 @@ TEST(ConcatView, SlicedGraphGivesTheUnslicedBits) {
   // conv2's slices are concatenated by a copy; the fully connected ones stay views.
   const bool nhwc = dnnl_backend::activation_format() == dnnl_backend::ActivationFormat::nhwc;
   EXPECT_GE(sums[1].concat_views, nhwc ? 2 : 3);
-  // conv3's fused residual is sliced too: each slice reads its channel range as a view.
+  // conv3's fused residual is sliced too: each slice reads its channel range as a view (a
+  // oneDNN reorder copies it in nhwc).
   EXPECT_EQ(sums[0].slice_views, 0);
-  EXPECT_GE(sums[1].slice_views, 2);
+  EXPECT_GE(sums[1].slice_views, nhwc ? 0 : 2);
   EXPECT_GT(max_abs(outs[0][0].view()), 0.0);
   EXPECT_TRUE(bit_identical(outs[0][0].view(), outs[1][0].view()))
       << "max diff " << max_abs_diff(outs[0][0].view(), outs[1][0].view());
