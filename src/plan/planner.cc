@@ -42,7 +42,10 @@ Plan all_resident_plan(const PlanInput& in, uint64_t budget) {
 
 // The plan for a given depth, slot size and resident set: streamed pieces packed in order into
 // blocks of at most `slot` bytes.
-Plan build(const PlanInput& in, uint64_t budget, int depth, uint64_t slot, const std::vector<bool>& resident) {
+// Resident flags per piece (bytes, not vector<bool>: the search reads them in its inner loops).
+using Mask = std::vector<uint8_t>;
+
+Plan build(const PlanInput& in, uint64_t budget, int depth, uint64_t slot, const Mask& resident) {
   Plan plan;
   plan.planner = "optimal";
   plan.fixed_bytes = in.fixed_bytes;
@@ -167,6 +170,7 @@ struct Context {
   std::vector<uint64_t> bytes;        // aligned piece bytes
   std::vector<double> load;           // l_i
   std::vector<double> prefix;         // prefix[k] = node_ms[0] + ... + node_ms[k-1]
+  std::vector<int> node;              // the node that reads piece i
   std::vector<std::vector<int>> orders;
   // Scratch for evaluate() (no allocation once warm).
   std::vector<int> start;
@@ -176,6 +180,7 @@ struct Context {
     for (const PieceSummary& p : in.pieces) {
       bytes.push_back(aligned_piece_bytes(p.bytes));
       load.push_back(in.io.load_ms(bytes.back()));
+      node.push_back(p.node);
     }
     int nodes = static_cast<int>(in.node_ms.size());
     if (nodes == 0 && !in.pieces.empty()) nodes = in.pieces.back().node + 1;
@@ -204,9 +209,12 @@ bool better_score(const Score& a, const Score& b) {
 // channel, or on the reader, after what is already simulated) exceeds it: the Score then holds
 // that bound, which is > cutoff, so the caller's comparison with the plan that set the cutoff
 // comes out the same as with the full simulation.
-Score evaluate(Context& c, int depth, uint64_t slot, const std::vector<bool>& resident,
+Score evaluate(Context& c, int depth, uint64_t slot, const Mask& resident,
                double cutoff = INFINITY) {
   Score sc;
+  const int nodes = static_cast<int>(c.prefix.size()) - 1;
+  const double f = c.in.stream_compute_factor;  // as predict_plan scales streamed compute
+  const double limit = cutoff + 1e-9;
   c.start.clear();
   c.block_load.clear();
   uint64_t cur = 0, max_block = 0, resident_bytes = 0;
@@ -217,7 +225,7 @@ Score evaluate(Context& c, int depth, uint64_t slot, const std::vector<bool>& re
     }
     sc.bytes_read += c.bytes[i];
     if (c.start.empty() || cur + c.bytes[i] > slot) {
-      c.start.push_back(c.in.pieces[i].node);
+      c.start.push_back(c.node[i]);
       c.block_load.push_back(0);
       cur = 0;
     }
@@ -226,7 +234,6 @@ Score evaluate(Context& c, int depth, uint64_t slot, const std::vector<bool>& re
     max_block = std::max(max_block, cur);
   }
   const size_t nb = c.start.size();
-  const int nodes = static_cast<int>(c.prefix.size()) - 1;
   if (nb == 0) {
     sc.latency = c.prefix[nodes];
     sc.peak = c.in.fixed_bytes + resident_bytes;
@@ -236,8 +243,6 @@ Score evaluate(Context& c, int depth, uint64_t slot, const std::vector<bool>& re
   sc.peak = c.in.fixed_bytes + resident_bytes + static_cast<uint64_t>(depth + 1) * max_block;
   double load_left = 0;
   for (double l : c.block_load) load_left += l;
-  const double f = c.in.stream_compute_factor;  // as predict_plan scales streamed compute
-  const double limit = cutoff + 1e-9;
   if (std::max(load_left, f * c.prefix[nodes]) > limit) {
     sc.latency = std::max(load_left, f * c.prefix[nodes]);
     return sc;
@@ -267,7 +272,7 @@ Score evaluate(Context& c, int depth, uint64_t slot, const std::vector<bool>& re
 // depth and slot limit) while that lowers the predicted latency; at most kMaxSwapEvaluations.
 constexpr int kMaxSwapEvaluations = 250;
 
-void refine(Context& c, int depth, uint64_t slot, uint64_t budget, std::vector<bool>* resident, Score* best) {
+void refine(Context& c, int depth, uint64_t slot, uint64_t budget, Mask* resident, Score* best) {
   const size_t n = c.bytes.size();
   int evaluations = 0;
   for (int pass = 0; pass < 3 && evaluations < kMaxSwapEvaluations; ++pass) {
@@ -294,7 +299,7 @@ void refine(Context& c, int depth, uint64_t slot, uint64_t budget, std::vector<b
   }
 }
 
-Result<Plan> best_for_budget(Context& c, uint64_t budget, int forced_depth) {
+Result<Plan> best_for_budget(Context& c, uint64_t budget, int forced_depth, bool local_search = true) {
   const PlanInput& in = c.in;
   const uint64_t total = total_piece_bytes(in);
   if (budget == 0 || in.fixed_bytes + total <= budget) return all_resident_plan(in, budget);
@@ -306,22 +311,27 @@ Result<Plan> best_for_budget(Context& c, uint64_t budget, int forced_depth) {
   Score best;
   int best_depth = 0;
   uint64_t best_slot = 0;
-  std::vector<bool> best_resident, resident(n), must(n);
+  Mask best_resident, resident(n);
+  // Pieces larger than a slot must stay resident: per slot candidate, once.
+  std::vector<Mask> musts(slots.size(), Mask(n));
+  std::vector<uint64_t> forceds(slots.size(), 0);
+  for (size_t k = 0; k < slots.size(); ++k) {
+    for (size_t i = 0; i < n; ++i) {
+      musts[k][i] = c.bytes[i] > slots[k];
+      if (musts[k][i]) forceds[k] += c.bytes[i];
+    }
+  }
   for (int depth = forced_depth < 0 ? 0 : forced_depth; depth <= (forced_depth < 0 ? kMaxDepth : forced_depth); ++depth) {
-    for (uint64_t slot : slots) {
+    for (size_t k = 0; k < slots.size(); ++k) {
+      const uint64_t slot = slots[k];
       const uint64_t ring = static_cast<uint64_t>(depth + 1) * slot;
       if (ring > room_all) break;
       const uint64_t room0 = room_all - ring;
-      // Pieces larger than the slot must stay resident.
-      uint64_t forced = 0;
-      for (size_t i = 0; i < n; ++i) {
-        must[i] = c.bytes[i] > slot;
-        if (must[i]) forced += c.bytes[i];
-      }
+      const uint64_t forced = forceds[k];
       if (forced > room0) continue;
       for (const std::vector<int>& order : c.orders) {
         uint64_t room = room0 - forced;
-        resident = must;
+        resident = musts[k];
         for (int i : order) {
           if (!resident[i] && c.bytes[i] <= room) {
             resident[i] = true;
@@ -342,7 +352,7 @@ Result<Plan> best_for_budget(Context& c, uint64_t budget, int forced_depth) {
   }
   std::optional<Plan> plan;
   if (have) {
-    refine(c, best_depth, best_slot, streaming_limit(in, budget), &best_resident, &best);
+    if (local_search) refine(c, best_depth, best_slot, streaming_limit(in, budget), &best_resident, &best);
     plan = build(in, budget, best_depth, best_slot, best_resident);
   }
   // The block stream's greedy plan is a candidate too: the optimiser never predicts worse.
@@ -438,17 +448,41 @@ Result<Plan> plan_optimal(const PlanInput& in, const Requirement& req) {
     }
     return best;
   }
-  // Balance: search the sweep (32 budgets).
-  std::vector<Plan> curve = plan_sweep(in, 32, req.prefetch_depth);
-  if (curve.empty()) return infeasible_budget(in, 1, req.prefetch_depth);
+  // Balance: a coarse sweep (10 budgets), then 5 budgets between the best one's neighbours, each
+  // planned without the local search (refine); the best budget is planned once more with it and
+  // the better of the two is taken.
   const double w = req.balance;
   auto score = [&](const Plan& p) {
     return w * (t_mem > 0 ? p.predicted.latency_ms / t_mem : 1.0) +
            (1 - w) * (m_mem > 0 ? p.predicted_peak_bytes / m_mem : 1.0);
   };
-  const Plan* pick = &curve.front();
-  for (const Plan& p : curve) if (score(p) < score(*pick) - 1e-12) pick = &p;
-  return *pick;
+  Context c(in);
+  std::vector<uint64_t> budgets = sweep_budgets(in, 10, req.prefetch_depth);
+  std::optional<Plan> pick;
+  size_t pick_at = 0;
+  auto consider = [&](uint64_t b, size_t at) {
+    auto p = best_for_budget(c, b, req.prefetch_depth, /*local_search=*/false);
+    if (p.ok() && (!pick || score(*p) < score(*pick) - 1e-12)) {
+      pick = std::move(p).value();
+      pick_at = at;
+    }
+  };
+  for (size_t i = 0; i < budgets.size(); ++i) consider(budgets[i], i);
+  if (!pick) return infeasible_budget(in, 1, req.prefetch_depth);
+  const uint64_t lo = budgets[pick_at == 0 ? 0 : pick_at - 1];
+  const uint64_t hi = budgets[std::min(pick_at + 1, budgets.size() - 1)];
+  constexpr int kBetween = 5;
+  for (int k = 1; k <= kBetween && hi > lo; ++k) {
+    const double f = static_cast<double>(k) / (kBetween + 1);
+    consider(static_cast<uint64_t>(std::exp(std::log(static_cast<double>(lo)) * (1 - f) +
+                                            std::log(static_cast<double>(hi)) * f)),
+             pick_at);
+  }
+  if (!pick->all_resident) {
+    auto refined = best_for_budget(c, pick->budget_bytes, req.prefetch_depth);
+    if (refined.ok() && score(*refined) < score(*pick) - 1e-12) pick = std::move(refined).value();
+  }
+  return std::move(*pick);
 }
 
 }  // namespace deepshark

@@ -240,6 +240,44 @@ TEST(PlanOptimal, PropertySweep) {
   }
 }
 
+TEST(PlanOptimal, BalanceIsCloseToTheBestOfAFineSweep) {
+  // --balance searches 10 budgets and 5 between the best one's neighbours (docs/planner.md); on
+  // random models its score stays within 3 % of the best of a 32-budget sweep (worst seen:
+  // 2.2 %), and its plan keeps within its budget.
+  std::mt19937 rng(11);
+  double worst = 0;
+  for (int trial = 0; trial < 40; ++trial) {
+    PlanInput in;
+    in.model = "random";
+    in.fixed_bytes = (rng() % 64) * kKiB;
+    in.reserve_bytes = (rng() % 2) * kKiB;
+    in.io.latency_ms = (rng() % 100) / 100.0;
+    in.io.ms_per_byte = 1.0 / (1024 + rng() % 65536);
+    const int nodes = 3 + static_cast<int>(rng() % 30);
+    for (int i = 0; i < nodes; ++i) {
+      in.node_names.push_back("n" + std::to_string(i));
+      in.node_ms.push_back((rng() % 1000) / 100.0);
+      if (rng() % 3) in.pieces.push_back({"n" + std::to_string(i), 1 + rng() % (64 * kKiB), i, rng() % 100000});
+    }
+    if (in.pieces.empty()) continue;
+    const Plan whole = plan_optimal(in, {}).value();
+    for (double w : {0.1, 0.5, 0.9}) {
+      auto score = [&](const Plan& p) {
+        return w * p.predicted.latency_ms / whole.predicted.latency_ms +
+               (1 - w) * static_cast<double>(p.predicted_peak_bytes) / whole.predicted_peak_bytes;
+      };
+      auto p = plan_optimal(in, {.balance = w});
+      ASSERT_TRUE(p.ok()) << p.status().message();
+      double best = INFINITY;
+      for (const Plan& q : plan_sweep(in, 32)) best = std::min(best, score(q));
+      EXPECT_LE(score(*p), best * 1.03) << "trial " << trial << " w " << w;
+      worst = std::max(worst, score(*p) / best);
+      if (p->budget_bytes != 0) EXPECT_LE(p->predicted_peak_bytes, p->budget_bytes);
+    }
+  }
+  std::printf("balance score / best of a 32-budget sweep: worst %.4f\n", worst);
+}
+
 TEST(DeviceProfile, JsonRoundTripAndErrors) {
   DeviceProfile p;
   p.dir = "/data";
