@@ -102,6 +102,8 @@ uint64_t node_weight_bytes(const Graph& g, const Node& n) {
 
 namespace {
 
+constexpr int64_t kConvSliceMultiple = 64;
+
 // Candidate widths for `channels` output channels at most `widest` per slice (a multiple of
 // `multiple`): an even split first, then the widest, then powers of two. Each < channels.
 std::vector<int64_t> candidate_widths(int64_t channels, int64_t widest, int64_t multiple) {
@@ -162,7 +164,17 @@ Result<SliceReport> slice_graph(Graph& g, const SliceOptions& options) {
     if (options.fixed_width > 0) {
       width = options.fixed_width;
     } else {
+      // Convolutions: oneDNN's brgemm kernels block output channels by 64; slices of 112 or 176
+      // channels ran 10-13 % slower than the unsliced layer, slices of 64 or 128 within -3..+9 %
+      // (VGG-16's 512-channel 3x3 layers, nhwc, 2 threads). Widths that are multiples of 64 first.
+      std::vector<int64_t> widths;
+      if (n.op == OpType::Conv && widest >= kConvSliceMultiple) {
+        widths = candidate_widths(channels, widest / kConvSliceMultiple * kConvSliceMultiple, kConvSliceMultiple);
+      }
       for (int64_t w : candidate_widths(channels, widest, multiple)) {
+        if (std::find(widths.begin(), widths.end(), w) == widths.end()) widths.push_back(w);
+      }
+      for (int64_t w : widths) {
         bool accepted = true;
         if (options.accept) {
           DS_TRY(accepted, options.accept(g, n, w));

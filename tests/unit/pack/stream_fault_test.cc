@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <random>
 
 #include "base/tensor.h"
@@ -67,6 +68,48 @@ TEST(Slice, SlicedNodesGiveTheUnslicedBits) {
     EXPECT_TRUE(bit_identical(out[0].view(), ref[0].view()))
         << "limit " << limit << " max diff " << max_abs_diff(out[0].view(), ref[0].view());
   }
+}
+
+TEST(Slice, ConvolutionSlicesAreMultiplesOf64ChannelsWhereTheyFit) {
+  // 512 output channels of 64x3x3 weights (2305 bytes each with the bias): at a 260 KiB limit
+  // the widest 16-channel multiple is 112 (5 slices of 112, 112, 112, 112, 64); oneDNN's brgemm
+  // convolutions block output channels by 64, so 8 slices of 64. A fully connected layer keeps
+  // 16-feature multiples (slices of at least 16 even over the limit). Both keep the unsliced bits.
+  auto model = [] {
+    Graph g;
+    ValueId x = g.add_value("x", DType::F32, {1, 64, 6, 6}, true);
+    g.inputs.push_back(x);
+    ValueId y = g.add_value("y", DType::F32, {1, 512, 6, 6}, true);
+    Node& c = g.add_node(OpType::Conv, "conv",
+                         {x, g.add_constant("w", random_tensor({512, 64, 3, 3}, 3, 0.05f)),
+                          g.add_constant("b", random_tensor({512}, 4, 0.1f))},
+                         {y});
+    c.attrs.set_ints("pads", {1, 1, 1, 1});
+    ValueId f = g.add_value("f", DType::F32, {1, 18432}, true);
+    g.add_node(OpType::Flatten, "flat", {y}, {f});
+    ValueId z = g.add_value("z", DType::F32, {1, 160}, true);
+    g.add_node(OpType::MatMul, "fc", {f, g.add_constant("wf", random_tensor({18432, 160}, 5, 0.01f))}, {z});
+    g.outputs.push_back(z);
+    EXPECT_TRUE(prepare_graph(g, {}).ok());
+    return g;
+  };
+  Tensor x = random_tensor({1, 64, 6, 6}, 6, 1.0f);
+  std::vector<Tensor> ref = run_in_memory(model(), x);
+  Graph g = model();
+  auto report = slice_graph(g, 260 << 10);
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  std::map<std::string, std::vector<int64_t>> widths;
+  for (const Node& n : g.nodes) {
+    if (n.name.find("#s") == std::string::npos) continue;
+    const std::string base = n.name.substr(0, n.name.find("#s"));
+    const Shape& w = g.value(n.input(1)).shape;
+    widths[base].push_back(n.op == OpType::Conv ? w[0] : w[1]);
+  }
+  EXPECT_EQ(widths["conv"], std::vector<int64_t>(8, 64));
+  EXPECT_EQ(widths["fc"], std::vector<int64_t>(10, 16));  // 72 KiB per output feature: 16 is the least
+  std::vector<Tensor> out = run_in_memory(std::move(g), x);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(bit_identical(out[0].view(), ref[0].view())) << "max diff " << max_abs_diff(out[0].view(), ref[0].view());
 }
 
 TEST(Slice, ReportsWhatCannotBeSliced) {
