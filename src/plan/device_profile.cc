@@ -283,9 +283,6 @@ Result<DeviceProfile> read_device_profile(const std::string& path) {
 Status apply_device_profile(const DeviceProfile& p, int threads, PlanInput* in) {
   in->io = p.io;
   in->io.ms_per_byte = streaming_ms_per_byte(p);
-  // Depth-0 plans read while no kernel runs: at the storage's own speed, once the streaming
-  // calibration has shown what overlapping costs.
-  if (p.streaming.measured) in->serial_io = p.io;
   if (p.node_ms.empty()) return Status::ok_status();
   if (p.threads != threads) {
     return make_error(ErrorCode::InvalidArgument, "apply", "profile", p.model,
