@@ -42,6 +42,10 @@ struct KernelConfig {
   // Layout of each node input / output (runtime/layout_assign chooses them); empty or shorter
   // than the node's list = Plain for the rest. Only oneDNN kernels accept Blocked.
   std::vector<ActLayout> input_layouts, output_layouts;
+  // Elements between consecutive rows of output 0 when it is a column range of a wider tensor
+  // (a Concat along the last axis written in place, runtime/lifetimes); 0 = dense rows. Only
+  // fully connected kernels accept it (dnnl_backend::writes_row_strided).
+  int64_t output_row_stride = 0;
 
   ActLayout input_layout(size_t i) const { return i < input_layouts.size() ? input_layouts[i] : ActLayout::Plain; }
   ActLayout output_layout(size_t i) const { return i < output_layouts.size() ? output_layouts[i] : ActLayout::Plain; }

@@ -7,6 +7,7 @@
 #include "format/dsk_file.h"
 #include "format/dsk_writer.h"
 #include "format/graph_codec.h"
+#include "kernels/dnnl/dnnl_kernels.h"
 #include "runtime/executor.h"
 #include "runtime/kernel_factory.h"
 #include "transform/prepare.h"
@@ -44,13 +45,25 @@ Result<std::vector<Tensor>> run_probe(Graph g, const std::vector<Tensor>& xs, in
   return out.ok() ? std::move(out).value() : std::vector<Tensor>{};
 }
 
+// A fully connected node with more than one row: its slices write column ranges of the output
+// with a matmul kernel instead of the unsliced node's inner product (runtime/lifetimes), so its
+// slicing is probed like a convolution's. Up to 64 MiB of weights (the probe holds them twice).
+bool strided_fc_slices(const Graph& g, const Node& n) {
+  if (!dnnl_backend::writes_row_strided(g, n) || n.outputs.empty() || n.outputs[0] == kNoValue) return false;
+  const Value& y = g.value(n.outputs[0]);
+  if (!y.shape_known || y.shape.size() < 2) return false;
+  int64_t rows = 1;
+  for (size_t d = 0; d + 1 < y.shape.size(); ++d) rows *= y.shape[d];
+  return rows > 1 && node_weight_bytes(g, n) <= (uint64_t{64} << 20);
+}
+
 // Does cutting convolution `n` into `width`-channel slices keep its bits? Checked the way the
 // design asks: the node alone between two Relus (so its activations get the layouts they have in a
 // network), unsliced and sliced, on a seeded probe input, compared byte for byte. Fully connected
 // nodes read plain weights whose slices are bit-identical for every width (measured, and tested in
 // tests/unit/kernels_dnnl), so only convolutions are probed. OutOfMemory is an error, not a "no".
 Result<bool> slice_keeps_bits(const Graph& g, const Node& n, int64_t width, int threads) {
-  if (n.op != OpType::Conv && n.op != OpType::ConvTranspose) return true;
+  if (n.op != OpType::Conv && n.op != OpType::ConvTranspose && !strided_fc_slices(g, n)) return true;
   Graph mini;
   const Value& in = g.value(n.inputs[0]);
   ValueId x = mini.add_value("x", in.dtype, in.shape, true);
@@ -148,7 +161,8 @@ Result<PackReport> pack_graph(Graph g, const std::string& out_path, const PackGr
   // Nodes that run as views (runtime/lifetimes) have no kernel; their small constant
   // parameters stay inline in the graph.
   LifetimeOptions lifetime_options = layout_lifetime_options(g, layout_plan);
-  const std::vector<bool> view_node = compute_lifetimes(g, lifetime_options).alias_node;
+  const ValueLifetimes views = compute_lifetimes(g, lifetime_options);
+  const std::vector<bool>& view_node = views.alias_node;
   std::vector<bool> piece_backed(g.values.size(), false);
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& n = g.nodes[i];
@@ -156,7 +170,8 @@ Result<PackReport> pack_graph(Graph g, const std::string& out_path, const PackGr
     bool has_weights = false;
     for (ValueId in : n.inputs) has_weights |= in != kNoValue && g.value(in).is_constant();
     if (!has_weights) continue;
-    DS_TRY(std::unique_ptr<Kernel> k, make_node_kernel(g, n, node_kernel_config(g, layout_plan, config, i), options.use_dnnl));
+    DS_TRY(std::unique_ptr<Kernel> k,
+           make_node_kernel(g, n, node_kernel_config(g, layout_plan, config, i, &views), options.use_dnnl));
     PieceMeta meta;
     meta.node = static_cast<uint32_t>(i);
     uint64_t size = 0;

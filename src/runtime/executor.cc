@@ -72,7 +72,7 @@ Status Executor::build(const ExecutorOptions& options, CountingAllocator& alloca
       ++summary_.alias_nodes;
       continue;
     }
-    DS_TRY(s.kernel, make_node_kernel(g, n, node_kernel_config(g, plan, config, i), options.use_dnnl));
+    DS_TRY(s.kernel, make_node_kernel(g, n, node_kernel_config(g, plan, config, i, &views), options.use_dnnl));
     if (s.kernel->name().rfind("ref:", 0) == 0) {
       ++summary_.ref_nodes;
     } else {
@@ -101,6 +101,7 @@ Status Executor::build(const ExecutorOptions& options, CountingAllocator& alloca
   alias_offset_ = lifetimes.alias_offset;
   summary_.in_place_nodes = lifetimes.in_place_nodes;
   summary_.concat_views = lifetimes.concat_views;
+  summary_.strided_concat_views = lifetimes.strided_concat_views;
   summary_.slice_views = lifetimes.slice_views;
 
   // Weight bindings: kernel slots, then plain constant inputs.

@@ -55,6 +55,7 @@ struct ExecutorSummary {
   int ref_nodes = 0;
   int alias_nodes = 0;  // reshape-like nodes that run as views
   int concat_views = 0;    // Concat nodes whose inputs are written in place (runtime/lifetimes)
+  int strided_concat_views = 0;  // of which inputs are column ranges written row by row
   int slice_views = 0;     // Slice nodes that run as views of their input (runtime/lifetimes)
   int in_place_nodes = 0;  // nodes whose output overwrites an input (fused residuals, runtime/lifetimes)
   int blocked_values = 0;  // activations kept in oneDNN's blocked layout (runtime/layout_assign)

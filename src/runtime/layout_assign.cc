@@ -124,11 +124,27 @@ LifetimeOptions layout_lifetime_options(const Graph& g, const LayoutPlan& plan) 
   o.value_layout = plan.value_layout;
   o.block = plan.block;
   o.channels_last = plan.channels_last;
+  if (plan.dnnl) {
+    o.row_strided_output.assign(g.nodes.size(), false);
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      const Node& n = g.nodes[i];
+      o.row_strided_output[i] = !n.outputs.empty() && n.outputs[0] != kNoValue &&
+                                plan.value_layout[n.outputs[0]] == ActLayout::Plain &&
+                                dnnl_backend::writes_row_strided(g, n);
+    }
+  }
   return o;
 }
 
-KernelConfig node_kernel_config(const Graph& g, const LayoutPlan& plan, const KernelConfig& base, size_t node) {
+KernelConfig node_kernel_config(const Graph& g, const LayoutPlan& plan, const KernelConfig& base, size_t node,
+                                const ValueLifetimes* views) {
   KernelConfig c = base;
+  c.output_row_stride = 0;
+  const Node& out_node = g.nodes[node];
+  if (views && !out_node.outputs.empty() && out_node.outputs[0] != kNoValue &&
+      static_cast<size_t>(out_node.outputs[0]) < views->alias_row_stride.size()) {
+    c.output_row_stride = views->alias_row_stride[out_node.outputs[0]];
+  }
   c.input_layouts.clear();
   c.output_layouts.clear();
   const Node& n = g.nodes[node];
@@ -154,6 +170,7 @@ LayoutPlan assign_layouts(const Graph& g, const KernelConfig& base, bool use_dnn
   LayoutPlan plan;
   plan.value_layout.assign(g.values.size(), ActLayout::Plain);
   if (!use_dnnl) return plan;
+  plan.dnnl = true;
   plan.block = dnnl_backend::activation_block();
   plan.channels_last = dnnl_backend::activation_format() == dnnl_backend::ActivationFormat::nhwc;
   const size_t nv = g.values.size();

@@ -31,12 +31,16 @@ struct LayoutPlan {
   int block = 1;                        // channel block of Blocked values (1: channels-last)
   bool channels_last = false;           // Blocked values are nhwc
   int blocked_values = 0;
+  bool dnnl = false;                    // the plan is for oneDNN kernels
 };
 
 LayoutPlan assign_layouts(const Graph& graph, const KernelConfig& base, bool use_dnnl);
 
-// `base` with the node's input_layouts / output_layouts filled from the plan.
-KernelConfig node_kernel_config(const Graph& graph, const LayoutPlan& plan, const KernelConfig& base, size_t node);
+// `base` with the node's input_layouts / output_layouts filled from the plan, and with `views`
+// (compute_lifetimes of layout_lifetime_options) the output's row stride when it is a column
+// range of a Concat written in place.
+KernelConfig node_kernel_config(const Graph& graph, const LayoutPlan& plan, const KernelConfig& base, size_t node,
+                                const ValueLifetimes* views = nullptr);
 
 // Bytes a value takes in its layout (Blocked pads the channel dim up to the block).
 uint64_t value_bytes(const Value& value, ActLayout layout, int block);
@@ -45,7 +49,7 @@ uint64_t value_bytes(const Value& value, ActLayout layout, int block);
 std::vector<uint64_t> plan_value_bytes(const Graph& graph, const LayoutPlan& plan);
 
 // compute_lifetimes' options for values laid out by the plan (sizes, layouts, what a view of a
-// Blocked value may be); the caller adds shared_input.
+// Blocked value may be, which nodes may write row-strided outputs); the caller adds shared_input.
 LifetimeOptions layout_lifetime_options(const Graph& graph, const LayoutPlan& plan);
 
 }  // namespace deepshark

@@ -115,9 +115,13 @@ ValueLifetimes compute_lifetimes(const Graph& g, const LifetimeOptions& options)
   // produced: written by a node that is not itself a Slice view candidate (a Slice view's
   // output lives in its input's storage; runtime/layout_assign relies on such a Slice
   // becoming a view).
-  std::vector<bool> produced(nv, false), is_graph_output(nv, false);
-  for (const Node& n : g.nodes) {
+  std::vector<bool> produced(nv, false), is_graph_output(nv, false), strided_parent(nv, false);
+  std::vector<int> producer(nv, -1);
+  std::vector<int64_t> row_stride(nv, 0);
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
     for (ValueId v : n.inputs) if (v != kNoValue) ++readers[v];
+    for (ValueId v : n.outputs) if (v != kNoValue) producer[v] = static_cast<int>(i);
     ContiguousSlice cs;
     if (contiguous_slice(g, n, &cs)) continue;
     for (ValueId v : n.outputs) if (v != kNoValue) produced[v] = true;
@@ -133,25 +137,45 @@ ValueLifetimes compute_lifetimes(const Graph& g, const LifetimeOptions& options)
     int64_t axis = n.attrs.get_int("axis", 0);
     if (axis < 0) axis += rank;
     if (axis < 0 || axis >= rank) continue;
-    bool ok = true;
-    for (int64_t d = 0; d < axis; ++d) ok &= ov.shape[d] == 1;
-    if (options.channels_last && layout(out) == ActLayout::Blocked) ok &= contiguous_in_channels_last(ov.shape, axis);
+    bool contiguous = true;
+    for (int64_t d = 0; d < axis; ++d) contiguous &= ov.shape[d] == 1;
+    if (options.channels_last && layout(out) == ActLayout::Blocked) {
+      contiguous &= contiguous_in_channels_last(ov.shape, axis);
+    }
+    // Rows > 1 along the last axis: each input a column range, written row by row by a producer
+    // that can (KernelConfig::output_row_stride).
+    const bool strided = !contiguous && axis == rank - 1 && rank >= 2 && layout(out) == ActLayout::Plain;
+    bool ok = contiguous || strided;
     uint64_t sum = 0;
     for (ValueId in : n.inputs) {
       ok = ok && in != kNoValue && produced[in] && readers[in] == 1 && !is_graph_output[in] && !is_graph_input[in] &&
-           !g.value(in).is_constant() && parent[in] == in && layout(in) == layout(out) &&
+           !g.value(in).is_constant() && parent[in] == in && !strided_parent[in] && layout(in) == layout(out) &&
            g.value(in).dtype == ov.dtype;
+      if (ok && !contiguous) {
+        const int p = producer[in];
+        ok = p >= 0 && static_cast<size_t>(p) < options.row_strided_output.size() && options.row_strided_output[p] &&
+             g.value(in).shape.size() == ov.shape.size();
+      }
       if (ok) sum += bytes_of(in);
     }
     if (!ok || sum != bytes_of(out)) continue;
     uint64_t at = 0;
+    const uint64_t es = dtype_size(ov.dtype);
     for (ValueId in : n.inputs) {
       parent[in] = out;
-      offset[in] = at;
-      at += bytes_of(in);
+      if (contiguous) {
+        offset[in] = at;
+        at += bytes_of(in);
+      } else {
+        offset[in] = at * es;  // `at` counts columns here
+        at += static_cast<uint64_t>(g.value(in).shape.back());
+        row_stride[in] = ov.shape.back();
+      }
     }
+    if (!contiguous) strided_parent[out] = true;  // never itself a view's child: strides do not compose
     lt.alias_node[i] = true;
     ++lt.concat_views;
+    if (!contiguous) ++lt.strided_concat_views;
   }
   const int end = static_cast<int>(g.nodes.size());
   // Last step that touches each value directly (graph outputs: past the last node).
@@ -219,6 +243,7 @@ ValueLifetimes compute_lifetimes(const Graph& g, const LifetimeOptions& options)
   }
   lt.alias_root.resize(nv);
   lt.alias_offset.assign(nv, 0);
+  lt.alias_row_stride = row_stride;
   for (size_t v = 0; v < nv; ++v) {
     ValueId u = static_cast<ValueId>(v);
     uint64_t at = 0;

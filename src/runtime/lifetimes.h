@@ -39,11 +39,15 @@ bool contiguous_slice(const Graph& graph, const Node& node, ContiguousSlice* out
 struct ValueLifetimes {
   std::vector<ValueId> alias_root;      // per value: the value whose storage it uses
   std::vector<uint64_t> alias_offset;   // per value: its byte offset in the root's storage
+  // Per value: elements between its rows in the root's storage when it is a column range of a
+  // row-major root (a Concat along the last axis written in place); 0 = contiguous.
+  std::vector<int64_t> alias_row_stride;
   std::vector<bool> alias_node;         // per node
   std::vector<ArenaRequest> requests;   // one per arena-resident root value
   std::vector<ValueId> request_value;   // the value of each request
   int in_place_nodes = 0;               // nodes whose output shares an input's storage
-  int concat_views = 0;                 // Concat nodes run as views
+  int concat_views = 0;                 // Concat nodes run as views (row-strided ones included)
+  int strided_concat_views = 0;         // of which inputs are column ranges written row by row
   int slice_views = 0;                  // Slice nodes run as views
 };
 
@@ -61,6 +65,10 @@ struct LifetimeOptions {
   // Blocked values are channels-last (nhwc): a view of one is contiguous only along the channel
   // axis of a 1x1 spatial tensor.
   bool channels_last = false;
+  // Per node: its kernel can write output 0 as a column range of a wider row-major tensor
+  // (KernelConfig::output_row_stride; dnnl_backend::writes_row_strided). Then a Concat along the
+  // last axis of such outputs is a view even when rows > 1. Empty: no node can.
+  std::vector<bool> row_strided_output;
 };
 
 ValueLifetimes compute_lifetimes(const Graph& graph, const LifetimeOptions& options = {});

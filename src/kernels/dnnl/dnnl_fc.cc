@@ -3,7 +3,10 @@
 // do not change when the node is sliced along its outputs) instead of the layout oneDNN prefers
 // (`any`: brgemm, blocked, faster for large batches, but slicing changes its bits). A runtime B
 // runs a matmul primitive with both operands as inputs.
+#include <string>
+
 #include "kernels/dnnl/dnnl_fused.h"
+#include "kernels/dnnl/dnnl_kernels.h"
 #include "kernels/dnnl/dnnl_ops.h"
 
 namespace deepshark::dnnl_backend {
@@ -27,12 +30,53 @@ Result<dnnl::post_ops> fc_post_ops(const Node& node, float alpha) {
   return po;
 }
 
+// The same product written into rows `row_stride` elements apart (a column range of a wider
+// tensor): a matmul primitive, whose gemm kernel accepts a strided destination (the inner product
+// would fall back to its reference kernel) and gives the inner product's bits (both run the same
+// sgemm; tested in tests/unit/kernels_dnnl). Weights in the same plain bytes, seen as (k, n).
+Result<std::unique_ptr<Kernel>> strided_product(const Graph& graph, const Node& node, const KernelConfig& config,
+                                                int64_t rows, int64_t k, int64_t n, const memory::desc& w_src,
+                                                int bias_input, bool bias_slot, const dnnl::post_ops& po,
+                                                float beta) {
+  if (!config.plain_fc_weights) return unsupported(node, "a strided output needs plain weights");
+  const Dims ws(w_src.data.format_desc.blocking.strides, w_src.data.format_desc.blocking.strides + 2);
+  return guarded_create(node, [&]() -> Result<std::unique_ptr<Kernel>> {
+    PrimitiveKernel::Builder b(graph, node, "matmul");
+    const memory::desc src = plain_desc({rows, k});
+    const memory::desc dst = strided_desc({rows, n}, {config.output_row_stride, 1});
+    const memory::desc w = strided_desc({k, n}, {1, k});  // the `oi` bytes
+    const memory::desc bias = bias_input >= 0 ? plain_desc({1, n}) : memory::desc();
+    dnnl::matmul::desc d(src, w, bias, dst);
+    dnnl::primitive_attr attr = b.attr();
+    attr.set_post_ops(po);
+    dnnl::matmul::primitive_desc pd(d, attr, engine());
+    if (std::string(pd.impl_info_str()).find("gemm") == std::string::npos) {
+      return unsupported(node, std::string("no gemm kernel for a strided output (got ") + pd.impl_info_str() + ")");
+    }
+    int step = b.add_step(dnnl::matmul(pd), pd);
+    b.bind_input(step, DNNL_ARG_SRC, 0, pd.src_desc());
+    b.bind_weight(step, DNNL_ARG_WEIGHTS, 1, pd.weights_desc(), strided_desc({k, n}, {ws[1], ws[0]}));
+    if (bias_input >= 0) {
+      if (bias_slot)
+        b.bind_weight(step, DNNL_ARG_BIAS, bias_input, pd.bias_desc(), plain_desc({1, n}), beta);
+      else
+        b.bind_input(step, DNNL_ARG_BIAS, bias_input, pd.bias_desc());
+    }
+    b.bind_output(step, DNNL_ARG_DST, 0, pd.dst_desc());
+    return b.finish();
+  });
+}
+
 // y[rows, n] = x[rows, k] * W^T (+ bias), W stored in the graph as `w_src` with dims {n, k}.
 // bias_input < 0: none; bias_slot: bias packed (scaled by beta) into a slot instead of an input.
 Result<std::unique_ptr<Kernel>> inner_product(const Graph& graph, const Node& node, const KernelConfig& config,
                                               int64_t rows, int64_t k, int64_t n, const memory::desc& w_src,
                                               int bias_input, bool bias_slot, float alpha, float beta) {
   DS_TRY(dnnl::post_ops po, fc_post_ops(node, alpha));
+  if (config.output_row_stride > 0 && config.output_row_stride != n) {
+    if (config.output_row_stride < n) return unsupported(node, "row stride shorter than a row");
+    return strided_product(graph, node, config, rows, k, n, w_src, bias_input, bias_slot, po, beta);
+  }
   return guarded_create(node, [&]() -> Result<std::unique_ptr<Kernel>> {
     PrimitiveKernel::Builder b(graph, node, "inner_product");
     const memory::desc src = plain_desc({rows, k});
@@ -59,6 +103,22 @@ Result<std::unique_ptr<Kernel>> inner_product(const Graph& graph, const Node& no
 }
 
 }  // namespace
+
+bool writes_row_strided(const Graph& graph, const Node& node) {
+  if ((node.op != OpType::Gemm && node.op != OpType::MatMul) || node.outputs.empty() || node.inputs.size() < 2) {
+    return false;
+  }
+  const ValueId a = node.input(0), w = node.input(1), y = node.outputs[0];
+  if (a == kNoValue || w == kNoValue || y == kNoValue || !constant_input(graph, node, 1)) return false;
+  for (ValueId v : {a, w, y}) {
+    if (graph.value(v).dtype != DType::F32 || !graph.value(v).shape_known) return false;
+  }
+  if (graph.value(w).shape.size() != 2) return false;
+  if (node.op == OpType::Gemm) {
+    return graph.value(a).shape.size() == 2 && graph.value(y).shape.size() == 2 && node.attrs.get_int("transA", 0) == 0;
+  }
+  return graph.value(a).shape.size() >= 2;
+}
 
 Result<std::unique_ptr<Kernel>> make_gemm(const Graph& graph, const Node& node, const KernelConfig& config) {
   DS_TRY(Shape a, f32_input_shape(graph, node, 0));

@@ -33,6 +33,10 @@ const char* activation_format_name(ActivationFormat f);
 // padding, and a channel range is not contiguous).
 int activation_block();
 
+// Whether the node's kernel can write output 0 with rows KernelConfig::output_row_stride apart:
+// Gemm / MatMul with a constant 2-D weight (the fully connected kernel) and F32 operands.
+bool writes_row_strided(const Graph& graph, const Node& node);
+
 // Sets the thread count oneDNN uses (OpenMP).
 void set_threads(int threads);
 

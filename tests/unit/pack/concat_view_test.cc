@@ -9,6 +9,7 @@
 #include "kernels/dnnl/dnnl_kernels.h"
 #include "pack/slice.h"
 #include "runtime/executor.h"
+#include "runtime/layout_assign.h"
 #include "runtime/lifetimes.h"
 #include "support/small_model.h"
 #include "transform/prepare.h"
@@ -158,6 +159,75 @@ TEST(ConcatView, ChannelsLastOnlyWhenTheRangeIsContiguous) {
       if (want) EXPECT_EQ(lt.alias_offset[d], 4u * hw * hw * 4);
     }
   }
+}
+
+// y[1, T, N] = x[1, T, K] * W (+ b, then Gelu-free Relu): sliced along N with T > 1 rows, each
+// slice writes its column range of y row by row (KernelConfig::output_row_stride), and the
+// Concat needs no copy, with the unsliced node's bits.
+Graph fc_rows(int64_t t, bool bias) {
+  Graph g;
+  ValueId x = g.add_value("x", DType::F32, {1, t, 24}, true);
+  g.inputs.push_back(x);
+  ValueId y = g.add_value("y", DType::F32, {1, t, 80}, true);
+  std::vector<ValueId> in{x, g.add_constant("w", random_tensor({24, 80}, 7, 0.2f))};
+  if (bias) in.push_back(g.add_constant("b", random_tensor({80}, 8, 0.5f)));
+  g.add_node(OpType::MatMul, "fc", in, {y});
+  ValueId z = g.add_value("z", DType::F32, {1, t, 80}, true);
+  g.add_node(OpType::Relu, "relu", {y}, {z});
+  g.outputs = {z};
+  return g;
+}
+
+TEST(ConcatView, RowsOfSlicedFullyConnectedLayersAreWrittenInPlace) {
+  for (int64_t t : {5, 1}) {
+    for (bool bias : {false, true}) {
+      Tensor x = random_tensor({1, t, 24}, 9, 1.0f);
+      TensorView in = x.view();
+      std::vector<std::vector<Tensor>> outs;
+      for (uint64_t limit : {uint64_t{0}, uint64_t{2} << 10}) {
+        Graph g = fc_rows(t, bias);
+        ASSERT_TRUE(prepare_graph(g, {}).ok());
+        if (limit) {
+          auto r = slice_graph(g, limit);
+          ASSERT_TRUE(r.ok()) << r.status().message();
+          ASSERT_FALSE(r->nodes.empty());
+        }
+        CountingAllocator alloc;
+        auto ex = Executor::create(std::move(g), {.threads = 2}, alloc);
+        ASSERT_TRUE(ex.ok()) << ex.status().message();
+        if (limit) {
+          EXPECT_EQ((*ex)->summary().concat_views, 1) << "t " << t;
+          EXPECT_EQ((*ex)->summary().strided_concat_views, t > 1 ? 1 : 0) << "t " << t;
+        }
+        auto out = (*ex)->run({&in, 1});
+        ASSERT_TRUE(out.ok()) << out.status().message();
+        outs.push_back(std::move(out).value());
+      }
+      EXPECT_GT(max_abs(outs[0][0].view()), 0.0);
+      EXPECT_TRUE(bit_identical(outs[0][0].view(), outs[1][0].view()))
+          << "t " << t << " bias " << bias << " max diff " << max_abs_diff(outs[0][0].view(), outs[1][0].view());
+    }
+  }
+  // The views' geometry: column offsets and the full row as the stride.
+  Graph g = fc_rows(5, false);
+  ASSERT_TRUE(prepare_graph(g, {}).ok());
+  ASSERT_TRUE(slice_graph(g, 2 << 10).ok());
+  const LayoutPlan plan = assign_layouts(g, KernelConfig{}, true);
+  ValueLifetimes lt = compute_lifetimes(g, layout_lifetime_options(g, plan));
+  EXPECT_EQ(lt.strided_concat_views, 1);
+  uint64_t column = 0;
+  for (const Node& n : g.nodes) {
+    if (n.op != OpType::Concat) continue;
+    for (ValueId v : n.inputs) {
+      EXPECT_EQ(lt.alias_root[v], n.outputs[0]);
+      EXPECT_EQ(lt.alias_offset[v], column * 4);
+      EXPECT_EQ(lt.alias_row_stride[v], 80);
+      column += static_cast<uint64_t>(g.value(v).shape.back());
+    }
+  }
+  EXPECT_EQ(column, 80u);
+  // Without oneDNN (reference kernels write dense rows) the Concat copies.
+  EXPECT_EQ(compute_lifetimes(g, layout_lifetime_options(g, assign_layouts(g, KernelConfig{}, false))).strided_concat_views, 0);
 }
 
 TEST(ConcatView, SlicedGraphGivesTheUnslicedBits) {
