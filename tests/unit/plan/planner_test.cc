@@ -196,20 +196,26 @@ TEST(PlanOptimal, ForcedDepthIsKept) {
 
 // Random inputs: every plan fits its budget, covers every piece exactly once, respects the ring,
 // never predicts worse than the greedy plan, and its latency is at least T* and max(L, C).
+// A random model of 3 .. 2 + max_nodes nodes, two in three with a piece of up to 64 KiB.
+PlanInput random_input(std::mt19937& rng, int max_nodes) {
+  PlanInput in;
+  in.model = "random";
+  in.fixed_bytes = (rng() % 64) * kKiB;
+  in.io.latency_ms = (rng() % 100) / 100.0;
+  in.io.ms_per_byte = 1.0 / (1024 + rng() % 65536);
+  const int nodes = 3 + static_cast<int>(rng() % max_nodes);
+  for (int i = 0; i < nodes; ++i) {
+    in.node_names.push_back("n" + std::to_string(i));
+    in.node_ms.push_back((rng() % 1000) / 100.0);
+    if (rng() % 3) in.pieces.push_back({"n" + std::to_string(i), 1 + rng() % (64 * kKiB), i, rng() % 100000});
+  }
+  return in;
+}
+
 TEST(PlanOptimal, PropertySweep) {
   std::mt19937 rng(5);
   for (int trial = 0; trial < 60; ++trial) {
-    PlanInput in;
-    in.model = "random";
-    in.fixed_bytes = (rng() % 64) * kKiB;
-    in.io.latency_ms = (rng() % 100) / 100.0;
-    in.io.ms_per_byte = 1.0 / (1024 + rng() % 65536);
-    const int nodes = 3 + static_cast<int>(rng() % 20);
-    for (int i = 0; i < nodes; ++i) {
-      in.node_names.push_back("n" + std::to_string(i));
-      in.node_ms.push_back((rng() % 1000) / 100.0);
-      if (rng() % 3) in.pieces.push_back({"n" + std::to_string(i), 1 + rng() % (64 * kKiB), i, rng() % 100000});
-    }
+    PlanInput in = random_input(rng, 20);
     if (in.pieces.empty()) continue;
     for (uint64_t budget : sweep_budgets(in, 12)) {
       for (int depth : {-1, 0, 2}) {
@@ -242,23 +248,13 @@ TEST(PlanOptimal, PropertySweep) {
 
 TEST(PlanOptimal, BalanceIsCloseToTheBestOfAFineSweep) {
   // --balance searches 10 budgets and 5 between the best one's neighbours (docs/planner.md); on
-  // random models its score stays within 3 % of the best of a 32-budget sweep (worst seen:
-  // 2.2 %), and its plan keeps within its budget.
+  // random models its score stays within 3 % of the best of a 32-budget sweep (worst seen over two
+  // seedings: 2.2 %), and its plan keeps within its budget.
   std::mt19937 rng(11);
   double worst = 0;
   for (int trial = 0; trial < 40; ++trial) {
-    PlanInput in;
-    in.model = "random";
-    in.fixed_bytes = (rng() % 64) * kKiB;
-    in.reserve_bytes = (rng() % 2) * kKiB;
-    in.io.latency_ms = (rng() % 100) / 100.0;
-    in.io.ms_per_byte = 1.0 / (1024 + rng() % 65536);
-    const int nodes = 3 + static_cast<int>(rng() % 30);
-    for (int i = 0; i < nodes; ++i) {
-      in.node_names.push_back("n" + std::to_string(i));
-      in.node_ms.push_back((rng() % 1000) / 100.0);
-      if (rng() % 3) in.pieces.push_back({"n" + std::to_string(i), 1 + rng() % (64 * kKiB), i, rng() % 100000});
-    }
+    PlanInput in = random_input(rng, 30);
+    in.reserve_bytes = (trial % 2) * kKiB;
     if (in.pieces.empty()) continue;
     const Plan whole = plan_optimal(in, {}).value();
     for (double w : {0.1, 0.5, 0.9}) {
