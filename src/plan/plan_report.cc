@@ -72,6 +72,9 @@ std::string plan_report_text(const PlanInput& in, const Plan& plan) {
       << " (" << plan.predicted_peak_bytes << " bytes: fixed " << format_size(plan.fixed_bytes) << ", resident "
       << format_size(plan.resident_bytes) << " in " << plan.resident.size() << " pieces, ring " << plan.ring_slots
       << " x " << format_size(plan.ring_slot_bytes) << ")\n";
+    if (const uint64_t r = streaming_reserve(in, plan.budget_bytes); r > 0) {
+      o << "      " << format_size(r) << " of the budget kept free for code pages and thread stacks\n";
+    }
     o << "      prefetch depth " << plan.prefetch_depth << ", " << plan.blocks.size() << " blocks, reads "
       << format_size(plan.bytes_read_per_run) << " per run\n";
   }
@@ -104,7 +107,9 @@ std::string plan_report_json(const PlanInput& in, const Plan& plan) {
   o << "{\"model\":" << jstr(in.model) << ",\"cost_model\":" << jstr(in.cost_source) << ",\"planner\":"
     << jstr(plan.planner) << ",\"all_resident\":" << (plan.all_resident ? "true" : "false")
     << ",\"budget_bytes\":" << plan.budget_bytes << ",\"predicted_peak_bytes\":" << plan.predicted_peak_bytes
-    << ",\"fixed_bytes\":" << plan.fixed_bytes << ",\"resident_bytes\":" << plan.resident_bytes
+    << ",\"fixed_bytes\":" << plan.fixed_bytes
+    << ",\"reserve_bytes\":" << (plan.all_resident ? 0 : streaming_reserve(in, plan.budget_bytes))
+    << ",\"resident_bytes\":" << plan.resident_bytes
     << ",\"ring_slots\":" << plan.ring_slots << ",\"ring_slot_bytes\":" << plan.ring_slot_bytes
     << ",\"prefetch_depth\":" << plan.prefetch_depth << ",\"bytes_read_per_run\":" << plan.bytes_read_per_run
     << ",\"weight_bytes\":" << total_piece_bytes(in) << ",\"predicted_latency_ms\":" << p.latency_ms
