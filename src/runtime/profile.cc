@@ -11,6 +11,7 @@
 #include <fstream>
 #include <memory>
 #include <random>
+#include <thread>
 
 #include "base/memory.h"
 #include "base/tensor.h"
@@ -129,20 +130,45 @@ Result<DeviceProfile> profile_storage(const StorageProfileOptions& o) {
     return file.status();
   }
   prof.direct_io = (*file)->is_direct();
-  AlignedMemory buf(max_req);
+  const int max_depth = *std::max_element(o.queue_depths.begin(), o.queue_depths.end());
+  std::vector<std::unique_ptr<AlignedMemory>> bufs;
+  for (int d = 0; d < std::max(max_depth, 1); ++d) bufs.push_back(std::make_unique<AlignedMemory>(max_req));
+  AlignedMemory& buf = *bufs[0];
   std::mt19937_64 rng(11);
   Status st = Status::ok_status();
-  for (uint64_t size : o.request_sizes) {
-    std::vector<double> t;
-    for (int i = 0; i < o.repeats && st.ok(); ++i) {
-      const uint64_t off = align_down(rng() % (bytes - size + 1), kDirectIOAlignment);
-      auto t0 = Clock::now();
-      st = (*file)->read(off, size, buf.data());
-      t.push_back(ms_since(t0));
+  for (int depth : o.queue_depths) {
+    if (depth < 1 || !st.ok()) continue;
+    for (uint64_t size : o.request_sizes) {
+      // `depth` readers, each with its own buffer, issue one request at a time at random aligned
+      // offsets; a round is `depth` requests in flight. Queue depth 1: the median request.
+      std::vector<uint64_t> offsets(static_cast<size_t>(o.repeats) * depth);
+      for (uint64_t& off : offsets) off = align_down(rng() % (bytes - size + 1), kDirectIOAlignment);
+      std::vector<double> t;
+      if (depth == 1) {
+        for (int i = 0; i < o.repeats && st.ok(); ++i) {
+          auto t0 = Clock::now();
+          st = (*file)->read(offsets[i], size, buf.data());
+          t.push_back(ms_since(t0));
+        }
+      } else {
+        std::vector<Status> results(depth, Status::ok_status());
+        auto t0 = Clock::now();
+        std::vector<std::thread> readers;
+        for (int d = 0; d < depth; ++d) {
+          readers.emplace_back([&, d] {
+            for (int i = 0; i < o.repeats && results[d].ok(); ++i) {
+              results[d] = (*file)->read(offsets[static_cast<size_t>(i) * depth + d], size, bufs[d]->data());
+            }
+          });
+        }
+        for (std::thread& r : readers) r.join();
+        t.push_back(ms_since(t0) / o.repeats);
+        for (const Status& r : results) if (!r.ok() && st.ok()) st = r;
+      }
+      if (!st.ok()) break;
+      const double ms = median(t);
+      prof.reads.push_back({size, depth, ms, ms > 0 ? size * static_cast<double>(depth) / 1e3 / ms : 0});
     }
-    if (!st.ok()) break;
-    const double ms = median(t);
-    prof.reads.push_back({size, 1, ms, ms > 0 ? size / 1e3 / ms : 0});
   }
   prof.hash_ms_per_byte = hash_ms_per_byte(buf.data(), max_req);
   file->reset();

@@ -27,11 +27,15 @@ struct StorageProfileOptions {
   uint64_t file_bytes = uint64_t{256} << 20;  // the temporary file written and read
   std::vector<uint64_t> request_sizes = {64 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20};
   int repeats = 5;
+  // Requests in flight: each depth d > 1 runs d readers at once (the fit uses depth 1, which is
+  // how the block stream's loader reads; deeper queues say what more readers could gain).
+  std::vector<int> queue_depths = {1, 2, 4};
 };
 
 // Writes a temporary file in options.dir (removed afterwards), reads it with O_DIRECT at each
-// request size (queue depth 1, random aligned offsets, median of `repeats`) and times XXH3 over
-// 64 MiB; fits IoCost. IOError naming the folder when it cannot write there.
+// request size and queue depth (random aligned offsets; depth 1: median of `repeats` requests;
+// depth d: d readers of `repeats` requests each, timed together) and times XXH3 over 64 MiB; fits
+// IoCost to the depth-1 reads. IOError naming the folder when it cannot write there.
 Result<DeviceProfile> profile_storage(const StorageProfileOptions& options);
 
 // Runs the packed model `runs` times at `threads` (all weights resident when they fit in half the

@@ -17,8 +17,8 @@ int cmd_profile(const Args& a) {
   if (!prof.ok()) return fail(prof.status());
   std::fprintf(stderr, "storage at %s (%s):\n", a.dir.c_str(), prof->direct_io ? "direct I/O" : "buffered");
   for (const ReadSample& s : prof->reads) {
-    std::fprintf(stderr, "  %10s per request: %8.3f ms  %8.1f MB/s\n", format_size(s.request_bytes).c_str(),
-                 s.ms_per_request, s.mb_per_s);
+    std::fprintf(stderr, "  %10s x %d in flight: %8.3f ms per round  %8.1f MB/s\n", format_size(s.request_bytes).c_str(),
+                 s.queue_depth, s.ms_per_request, s.mb_per_s);
   }
   std::fprintf(stderr, "  fit: latency %.3f ms + %.1f MB/s (read and checksum)\n", prof->io.latency_ms,
                1e-3 / prof->io.ms_per_byte);
