@@ -68,6 +68,8 @@ bool accepts(const Graph& g, const Node& n, bool is_input, size_t i, int block, 
   switch (n.op) {
     case OpType::Conv:
       return !is_input || i == 0 || (i == 3 && n.attrs.get_int("ds.residual", 0) != 0);
+    case OpType::Resize:  // nearest, whole factors (dnnl_backend::make_resize); else demoted by the probe
+    case OpType::Upsample:
     case OpType::MaxPool:
     case OpType::AveragePool:
     case OpType::GlobalAveragePool:

@@ -88,6 +88,8 @@ Result<std::unique_ptr<Kernel>> make_kernel(const Graph& graph, const Node& node
     case OpType::Transpose: return make_transpose(graph, node, config);
     case OpType::Concat: return make_concat(graph, node, config);
     case OpType::Slice: return make_slice(graph, node, config);
+    case OpType::Resize:
+    case OpType::Upsample: return make_resize(graph, node, config);
     case OpType::Add:
     case OpType::Sub:
     case OpType::Mul:

@@ -20,6 +20,7 @@ Result<std::unique_ptr<Kernel>> make_pow(const Graph& graph, const Node& node, c
 Result<std::unique_ptr<Kernel>> make_reduce(const Graph& graph, const Node& node, const KernelConfig& config);
 Result<std::unique_ptr<Kernel>> make_transpose(const Graph& graph, const Node& node, const KernelConfig& config);
 Result<std::unique_ptr<Kernel>> make_concat(const Graph& graph, const Node& node, const KernelConfig& config);
+Result<std::unique_ptr<Kernel>> make_resize(const Graph& graph, const Node& node, const KernelConfig& config);
 Result<std::unique_ptr<Kernel>> make_slice(const Graph& graph, const Node& node, const KernelConfig& config);
 
 }  // namespace deepshark::dnnl_backend

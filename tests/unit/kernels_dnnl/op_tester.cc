@@ -86,6 +86,7 @@ OpTester& OpTester::attr(const std::string& name, int64_t v) { attrs_.set_int(na
 OpTester& OpTester::attr(const std::string& name, float v) { attrs_.set_float(name, v); return *this; }
 OpTester& OpTester::attr(const std::string& name, const std::string& v) { attrs_.set_string(name, v); return *this; }
 OpTester& OpTester::attr(const std::string& name, const std::vector<int64_t>& v) { attrs_.set_ints(name, v); return *this; }
+OpTester& OpTester::attr(const std::string& name, const std::vector<float>& v) { attrs_.set_floats(name, v); return *this; }
 OpTester& OpTester::tolerance(double tol) { tol_ = tol; return *this; }
 OpTester& OpTester::config(const KernelConfig& c) { config_ = c; return *this; }
 OpTester& OpTester::seed(uint32_t s) { seed_ = s; return *this; }

@@ -32,6 +32,7 @@ class OpTester {
   OpTester& attr(const std::string& name, float v);
   OpTester& attr(const std::string& name, const std::string& v);
   OpTester& attr(const std::string& name, const std::vector<int64_t>& v);
+  OpTester& attr(const std::string& name, const std::vector<float>& v);
   // Max |dnnl - ref| allowed, relative to max(1, max |ref|).
   OpTester& tolerance(double tol);
   OpTester& config(const KernelConfig& c);
