@@ -83,7 +83,7 @@ TEST(DnnlLayout, ConcatAlongChannels) {
       .tolerance(0).test();
 }
 
-TEST(DnnlLayout, SliceOfABlockedActivationIsAReorderOfItsSubMemory) {
+TEST(DnnlLayout, SliceIsAReorderOfItsInputsSubMemory) {
   // Channel ranges (strided in nhwc; whole blocks in nChw16c / nChw8c), a spatial range with a
   // negative start, and two axes at once: the same values as the reference Slice.
   const int64_t blk = std::max(dnnl_backend::activation_block(), 4);
@@ -96,6 +96,12 @@ TEST(DnnlLayout, SliceOfABlockedActivationIsAReorderOfItsSubMemory) {
   OpTester(OpType::Slice).input({1, 2 * blk, 5, 7}).constant_i64({2}, {0, 1}).constant_i64({2}, {blk, 6})
       .constant_i64({2}, {1, 3}).output({1, blk, 5, 5}).config(layouts({B}, {P})).tolerance(0)
       .describe("channels and columns, plain out").test();
+  // Plain: an inner-axis range (ViT's query / key / value split of [197, 1, 2304]).
+  OpTester(OpType::Slice).input({197, 1, 2304}).constant_i64({1}, {768}).constant_i64({1}, {1536})
+      .constant_i64({1}, {-1}).output({197, 1, 768}).tolerance(0).describe("plain inner range").test();
+  // Steps other than 1 are the reference kernel's.
+  OpTester(OpType::Slice).input({1, 8, 6}).constant_i64({1}, {0}).constant_i64({1}, {6}).constant_i64({1}, {2})
+      .constant_i64({1}, {2}).output({1, 8, 3}).describe("step 2").expect_unsupported();
 }
 
 TEST(DnnlLayout, BlockFollowsTheFormat) {
