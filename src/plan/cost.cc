@@ -41,16 +41,15 @@ Prediction predict_plan(const PlanInput& in, const Plan& plan) {
     p.eta = p.latency_ms > 0 ? 1.0 : 0.0;
     return p;
   }
-  const IoCost& io = in.io_for(plan.ring_slots);
-  const double factor = in.compute_factor_for(plan.ring_slots);  // kernels share the cores with the loader
   for (size_t b = 0; b < nb; ++b) {
     double l = 0;
-    for (int i : plan.blocks[b].pieces) l += io.load_ms(aligned_piece_bytes(in.pieces[i].bytes));
+    for (int i : plan.blocks[b].pieces) l += in.io.load_ms(aligned_piece_bytes(in.pieces[i].bytes));
     p.block_load_ms.push_back(l);
-    p.block_compute_ms.push_back(factor * nodes_ms(in, block_first_step(in, plan, b), block_end_step(in, plan, b)));
+    p.block_compute_ms.push_back(in.stream_compute_factor *
+                                 nodes_ms(in, block_first_step(in, plan, b), block_end_step(in, plan, b)));
     p.load_ms += l;
   }
-  p.compute_ms *= factor;
+  p.compute_ms *= in.stream_compute_factor;  // kernels share the cores with the loader
   // T* = max over k of (L_1 + ... + L_k + C_k + ... + C_n).
   double suffix = 0;
   std::vector<double> suffix_c(nb + 1, 0);

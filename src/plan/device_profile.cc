@@ -182,12 +182,11 @@ std::string device_profile_to_json(const DeviceProfile& p) {
       << "}";
   }
   o << "\n    ]\n  }";
-  for (const auto& [key, m] : {std::pair{"streaming", &p.streaming}, std::pair{"serial", &p.serial}}) {
-    if (!m->measured) continue;
-    o << ",\n  \"" << key << "\": {\"budget_bytes\": " << m->budget_bytes << ", \"depth\": " << m->depth
-      << ", \"bytes_read\": " << m->bytes_read << ", \"pieces_read\": " << m->pieces_read << ", \"read_ms\": "
-      << num(m->read_ms) << ", \"compute_ms\": " << num(m->compute_ms) << ", \"in_memory_ms\": " << num(m->in_memory_ms)
-      << "}";
+  if (p.streaming.measured) {
+    const auto& m = p.streaming;
+    o << ",\n  \"streaming\": {\"budget_bytes\": " << m.budget_bytes << ", \"bytes_read\": " << m.bytes_read
+      << ", \"pieces_read\": " << m.pieces_read << ", \"read_ms\": " << num(m.read_ms) << ", \"compute_ms\": "
+      << num(m.compute_ms) << ", \"in_memory_ms\": " << num(m.in_memory_ms) << "}";
   }
   o << "\n}\n";
   return o.str();
@@ -243,39 +242,34 @@ Result<DeviceProfile> device_profile_from_json(const std::string& text, const st
       }
     }
   }
-  for (const auto& [key, run] : {std::pair{"streaming", &p.streaming}, std::pair{"serial", &p.serial}}) {
-    const Json* m = root.get(key);
-    if (!m || m->kind != Json::Object) continue;
-    auto& c = *run;
+  if (const Json* m = root.get("streaming"); m && m->kind == Json::Object) {
+    auto& c = p.streaming;
     c.budget_bytes = static_cast<uint64_t>(std::max(0.0, number(m->get("budget_bytes"), 0)));
-    c.depth = static_cast<int>(std::clamp(number(m->get("depth"), 0), 0.0, 16.0));
     c.bytes_read = static_cast<uint64_t>(std::max(0.0, number(m->get("bytes_read"), 0)));
     c.pieces_read = static_cast<int>(std::max(0.0, number(m->get("pieces_read"), 0)));
     c.read_ms = number(m->get("read_ms"), -1);
     c.compute_ms = number(m->get("compute_ms"), -1);
     c.in_memory_ms = number(m->get("in_memory_ms"), -1);
     if (!(c.read_ms >= 0) || !(c.compute_ms >= 0) || !(c.in_memory_ms >= 0)) {
-      return bad(std::string(key) + " needs read_ms, compute_ms and in_memory_ms >= 0");
+      return bad("streaming needs read_ms, compute_ms and in_memory_ms >= 0");
     }
     c.measured = true;
   }
   return p;
 }
 
-double calibrated_ms_per_byte(const DeviceProfile& p, const DeviceProfile::Streaming& m) {
+double streaming_ms_per_byte(const DeviceProfile& p) {
+  const auto& m = p.streaming;
   if (!m.measured || m.bytes_read == 0) return p.io.ms_per_byte;
   const double per_byte = (m.read_ms - m.pieces_read * p.io.latency_ms) / static_cast<double>(m.bytes_read);
   return std::max(p.io.ms_per_byte, per_byte);
 }
 
-double calibrated_compute_factor(const DeviceProfile::Streaming& m) {
+double streaming_compute_factor(const DeviceProfile& p) {
+  const auto& m = p.streaming;
   if (!m.measured || m.in_memory_ms <= 0) return 1.0;
   return std::clamp(m.compute_ms / m.in_memory_ms, 1.0, 4.0);
 }
-
-double streaming_ms_per_byte(const DeviceProfile& p) { return calibrated_ms_per_byte(p, p.streaming); }
-
-double streaming_compute_factor(const DeviceProfile& p) { return calibrated_compute_factor(p.streaming); }
 
 Result<DeviceProfile> read_device_profile(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
@@ -289,11 +283,6 @@ Result<DeviceProfile> read_device_profile(const std::string& path) {
 Status apply_device_profile(const DeviceProfile& p, int threads, PlanInput* in) {
   in->io = p.io;
   in->io.ms_per_byte = streaming_ms_per_byte(p);
-  // Depth-0 plans (load, then compute) from their own calibration run.
-  if (p.serial.measured) {
-    in->serial_io = p.io;
-    in->serial_io.ms_per_byte = calibrated_ms_per_byte(p, p.serial);
-  }
   if (p.node_ms.empty()) return Status::ok_status();
   if (p.threads != threads) {
     return make_error(ErrorCode::InvalidArgument, "apply", "profile", p.model,
@@ -316,7 +305,6 @@ Status apply_device_profile(const DeviceProfile& p, int threads, PlanInput* in) 
   }
   in->node_ms = std::move(ms);
   in->stream_compute_factor = streaming_compute_factor(p);
-  in->serial_compute_factor = calibrated_compute_factor(p.serial);
   return Status::ok_status();
 }
 

@@ -41,28 +41,21 @@ struct DeviceProfile {
   // Streaming calibration (with --model): the same model run streamed, reads overlapping compute
   // on the same cores. Reads and verification then take longer per byte than alone, and the
   // kernels run slower (the loader thread and the DMA share cores and memory bandwidth).
-  // `streaming` runs the planner's plan with prefetch depth >= 1 (reads overlap compute);
-  // `serial` the same budget at depth 0 (load, then compute: what a depth-0 plan costs, which is
-  // not the storage's own speed either: the loader's requests are one block at a time).
   struct Streaming {
     bool measured = false;
-    int depth = 0;
     uint64_t budget_bytes = 0;
     uint64_t bytes_read = 0;    // per run
     int pieces_read = 0;        // per run
     double read_ms = 0;         // per run, loader time reading and verifying (median)
     double compute_ms = 0;      // per run, kernel time while streaming (median)
     double in_memory_ms = 0;    // sum of node_ms
-  } streaming, serial;
+  } streaming;
 };
 
 // The streaming terms the cost model takes from a calibration: read ms per byte (after the
 // fitted per-request latency) and the factor on node times while streaming (>= 1).
 double streaming_ms_per_byte(const DeviceProfile& profile);
 double streaming_compute_factor(const DeviceProfile& profile);
-// The same terms from one calibration run (streaming or serial).
-double calibrated_ms_per_byte(const DeviceProfile& profile, const DeviceProfile::Streaming& run);
-double calibrated_compute_factor(const DeviceProfile::Streaming& run);
 
 // Least-squares fit of ms = latency + bytes * ms_per_byte over the queue-depth-1 samples, plus
 // the hash cost per byte. Latency is clamped at >= 0.
@@ -74,8 +67,7 @@ Result<DeviceProfile> device_profile_from_json(const std::string& text, const st
 Result<DeviceProfile> read_device_profile(const std::string& path);
 
 // Sets input->io from the profile and, when it has node times, input->node_ms by node name; with
-// a streaming calibration, io.ms_per_byte and input->stream_compute_factor from it, and with a
-// serial (depth-0) one, input->serial_io and input->serial_compute_factor.
+// a streaming calibration, io.ms_per_byte and input->stream_compute_factor from it.
 // InvalidArgument when the profile's nodes do not match input->node_names or its thread count
 // differs from `threads` (compute time depends on it).
 Status apply_device_profile(const DeviceProfile& profile, int threads, PlanInput* input);

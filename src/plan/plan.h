@@ -50,16 +50,6 @@ struct PlanInput {
   // Node times are multiplied by this in plans that stream (kernels share the cores with the
   // loader thread); measured by `deepshark profile --model` (plan/device_profile.h), else 1.
   double stream_compute_factor = 1.0;
-  // A prefetch-depth-0 plan reads a block only while no kernel runs (load, then compute): its
-  // own calibration (`deepshark profile --model` runs depth 0 too) gives its read cost and node
-  // time factor. Unset (ms_per_byte 0): `io` and stream_compute_factor apply to depth 0 too.
-  IoCost serial_io{0, 0};
-  double serial_compute_factor = 1.0;
-  // What a plan with `ring_slots` slots reads at and multiplies node times by.
-  const IoCost& io_for(int ring_slots) const { return ring_slots <= 1 && serial_io.ms_per_byte > 0 ? serial_io : io; }
-  double compute_factor_for(int ring_slots) const {
-    return ring_slots <= 1 && serial_io.ms_per_byte > 0 ? serial_compute_factor : stream_compute_factor;
-  }
   std::string cost_source;  // "profile FILE", "built-in ..." (said in reports)
 };
 

@@ -50,7 +50,7 @@ double tick_step(double range, int target) {
 // Serial streaming of everything: every piece read, then computed (AirLLM's way).
 double serial_all_ms(const PlanInput& in) {
   double l = 0;
-  for (const PieceSummary& p : in.pieces) l += in.io_for(1).load_ms(aligned_piece_bytes(p.bytes));
+  for (const PieceSummary& p : in.pieces) l += in.io.load_ms(aligned_piece_bytes(p.bytes));
   return l + in_memory_ms(in);
 }
 

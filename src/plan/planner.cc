@@ -169,7 +169,6 @@ struct Context {
   const PlanInput& in;
   std::vector<uint64_t> bytes;        // aligned piece bytes
   std::vector<double> load;           // l_i
-  std::vector<double> serial_load;    // l_i at depth 0 (PlanInput::io_for)
   std::vector<double> prefix;         // prefix[k] = node_ms[0] + ... + node_ms[k-1]
   std::vector<int> node;              // the node that reads piece i
   std::vector<std::vector<int>> orders;
@@ -180,8 +179,7 @@ struct Context {
   explicit Context(const PlanInput& input) : in(input), orders(resident_orders(input)) {
     for (const PieceSummary& p : in.pieces) {
       bytes.push_back(aligned_piece_bytes(p.bytes));
-      load.push_back(in.io_for(2).load_ms(bytes.back()));
-      serial_load.push_back(in.io_for(1).load_ms(bytes.back()));
+      load.push_back(in.io.load_ms(bytes.back()));
       node.push_back(p.node);
     }
     int nodes = static_cast<int>(in.node_ms.size());
@@ -215,8 +213,7 @@ Score evaluate(Context& c, int depth, uint64_t slot, const Mask& resident,
                double cutoff = INFINITY) {
   Score sc;
   const int nodes = static_cast<int>(c.prefix.size()) - 1;
-  const double f = c.in.compute_factor_for(depth + 1);  // as predict_plan scales streamed compute
-  const std::vector<double>& load = depth == 0 ? c.serial_load : c.load;
+  const double f = c.in.stream_compute_factor;  // as predict_plan scales streamed compute
   const double limit = cutoff + 1e-9;
   c.start.clear();
   c.block_load.clear();
@@ -233,7 +230,7 @@ Score evaluate(Context& c, int depth, uint64_t slot, const Mask& resident,
       cur = 0;
     }
     cur += c.bytes[i];
-    c.block_load.back() += load[i];
+    c.block_load.back() += c.load[i];
     max_block = std::max(max_block, cur);
   }
   const size_t nb = c.start.size();

@@ -230,15 +230,13 @@ Status profile_model_compute(const std::string& dsk_path, int threads, int runs,
   }
   // Streaming calibration: the same runs under a budget that streams most of the weights (a
   // quarter of them, or the smallest budget that allows prefetch depth 1), reads overlapping
-  // compute as in any budgeted run (the planner's plan, at least depth 1); then the same budget
-  // at depth 0 (load, then compute), which costs differently.
+  // compute as in any budgeted run.
   prof->streaming = {};
-  prof->serial = {};
   if (s->plan().all_resident) {
     const PlanInput& in = s->plan_input();
     Requirement r;
     r.memory_budget_bytes = std::max(smallest_feasible_budget(in, 1), in.fixed_bytes + s->weight_bytes() / 4);
-    auto calibrate = [&](DeviceProfile::Streaming* c) -> Status {
+    if (r.memory_budget_bytes < in.fixed_bytes + s->weight_bytes() && s->replan(r).ok()) {
       int pieces = 0;
       for (const Block& b : s->plan().blocks) pieces += static_cast<int>(b.pieces.size());
       std::vector<double> read_ms, compute_ms;
@@ -250,24 +248,14 @@ Status profile_model_compute(const std::string& dsk_path, int threads, int runs,
         compute_ms.push_back(s->last_report().compute_ms);
         bytes = s->last_report().bytes_read;
       }
-      c->measured = bytes > 0;
-      c->depth = s->plan().prefetch_depth;
-      c->budget_bytes = r.memory_budget_bytes;
-      c->bytes_read = bytes;
-      c->pieces_read = pieces;
-      c->read_ms = median(read_ms);
-      c->compute_ms = median(compute_ms);
-      c->in_memory_ms = in_memory;
-      return Status::ok_status();
-    };
-    if (r.memory_budget_bytes < in.fixed_bytes + s->weight_bytes() && s->replan(r).ok()) {
-      if (s->plan().prefetch_depth == 0) {
-        r.prefetch_depth = 1;
-        DS_RETURN_IF_ERROR(s->replan(r));
-      }
-      DS_RETURN_IF_ERROR(calibrate(&prof->streaming));
-      r.prefetch_depth = 0;
-      if (s->replan(r).ok()) DS_RETURN_IF_ERROR(calibrate(&prof->serial));
+      auto& c = prof->streaming;
+      c.measured = bytes > 0;
+      c.budget_bytes = r.memory_budget_bytes;
+      c.bytes_read = bytes;
+      c.pieces_read = pieces;
+      c.read_ms = median(read_ms);
+      c.compute_ms = median(compute_ms);
+      c.in_memory_ms = in_memory;
     }
   }
   return Status::ok_status();

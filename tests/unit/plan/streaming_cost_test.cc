@@ -24,11 +24,6 @@ DeviceProfile calibrated() {
   p.streaming.read_ms = 60;        // 50 reads x 0.2 ms latency + 1e8 bytes x 5e-7 ms
   p.streaming.compute_ms = 120;    // vs 100 ms in memory
   p.streaming.in_memory_ms = 100;
-  p.streaming.depth = 2;
-  p.serial = p.streaming;
-  p.serial.depth = 0;
-  p.serial.read_ms = 40;           // 50 x 0.2 + 1e8 x 3e-7: depth 0 reads faster than overlapped
-  p.serial.compute_ms = 102;
   return p;
 }
 
@@ -57,30 +52,9 @@ TEST(StreamingCost, CalibrationGivesPerByteCostAndComputeFactor) {
   EXPECT_NEAR(in.io.ms_per_byte, 5e-7, 1e-15);
   EXPECT_NEAR(in.io.latency_ms, 0.2, 1e-12);
   EXPECT_NEAR(in.stream_compute_factor, 1.2, 1e-12);
-  // Depth 0 from its own (serial) calibration run.
-  EXPECT_TRUE(back->serial.measured);
-  EXPECT_EQ(back->serial.depth, 0);
-  EXPECT_EQ(back->streaming.depth, 2);
-  EXPECT_NEAR(in.serial_io.ms_per_byte, 3e-7, 1e-15);
-  EXPECT_NEAR(in.io_for(1).ms_per_byte, 3e-7, 1e-15);
-  EXPECT_NEAR(in.io_for(2).ms_per_byte, 5e-7, 1e-15);
-  EXPECT_NEAR(in.compute_factor_for(1), 1.02, 1e-12);
-  EXPECT_NEAR(in.compute_factor_for(3), 1.2, 1e-12);
   auto text = plan_input_from_text(plan_input_to_text(in), "in.txt");
   ASSERT_TRUE(text.ok()) << text.status().message();
   EXPECT_NEAR(text->stream_compute_factor, 1.2, 1e-12);
-  EXPECT_NEAR(text->serial_io.ms_per_byte, 3e-7, 1e-15);
-  EXPECT_NEAR(text->serial_io.latency_ms, 0.2, 1e-12);
-  EXPECT_NEAR(text->serial_compute_factor, 1.02, 1e-12);
-  // Without the serial run, depth 0 uses the same costs as any depth.
-  PlanInput plain;
-  plain.node_names = {"a", "b"};
-  DeviceProfile uncalibrated = calibrated();
-  uncalibrated.serial.measured = false;
-  ASSERT_TRUE(apply_device_profile(uncalibrated, 2, &plain).ok());
-  EXPECT_EQ(plain.serial_io.ms_per_byte, 0.0);
-  EXPECT_EQ(&plain.io_for(1), &plain.io);
-  EXPECT_NEAR(plain.compute_factor_for(1), 1.2, 1e-12);
   EXPECT_FALSE(plan_input_from_text("deepshark-plan-input 1\nmodel m\nfixed 0\nio 0 1e-6 0.5\n", "x").ok());
 }
 
@@ -113,46 +87,6 @@ TEST(StreamingCost, StreamedComputeIsScaledInPredictionAndPlanner) {
     ASSERT_TRUE(all.ok());
     EXPECT_DOUBLE_EQ(all->predicted.latency_ms, 4.0);
   }
-}
-
-// Three such pieces with separate depth-0 costs: reads of 0.5 ms, no slowdown. Depth 0 (one
-// slot) is predicted with those, depth 1 with the streamed ones (1 ms reads, factor 1.5), and
-// the optimiser's own simulation agrees with both.
-TEST(StreamingCost, DepthZeroUsesTheSerialCosts) {
-  PlanInput in;
-  in.io.latency_ms = 0;
-  in.io.ms_per_byte = 1.0 / 4096;
-  in.serial_io.latency_ms = 0;
-  in.serial_io.ms_per_byte = 0.5 / 4096;
-  in.serial_compute_factor = 1.0;
-  in.stream_compute_factor = 1.5;
-  in.node_names = {"n0", "n1", "n2"};
-  in.node_ms = {2, 2, 2};
-  in.pieces = {{"n0", 4096, 0, 1}, {"n1", 4096, 1, 1}, {"n2", 4096, 2, 1}};
-  Plan plan;
-  plan.blocks = {Block{0, 1, 4096, {0}}, Block{1, 2, 4096, {1}}, Block{2, 3, 4096, {2}}};
-  plan.ring_slots = 1;
-  // read 0 [0, .5], compute 0 [.5, 2.5], read 1 [2.5, 3], compute 1 [3, 5], read 2 [5, 5.5],
-  // compute 2 [5.5, 7.5].
-  EXPECT_DOUBLE_EQ(predict_plan(in, plan).latency_ms, 7.5);
-  plan.ring_slots = 2;
-  // read 0 [0, 1], read 1 [1, 2], compute 0 [1, 4], read 2 [4, 5], compute 1 [4, 7],
-  // compute 2 [7, 10].
-  EXPECT_DOUBLE_EQ(predict_plan(in, plan).latency_ms, 10.0);
-  for (int depth : {0, 1}) {
-    Requirement r;
-    r.memory_budget_bytes = (depth + 1) * 4096;
-    r.prefetch_depth = depth;
-    auto opt = plan_optimal(in, r);
-    ASSERT_TRUE(opt.ok()) << opt.status().message();
-    EXPECT_TRUE(opt->resident.empty());
-    EXPECT_DOUBLE_EQ(opt->predicted.latency_ms, depth == 0 ? 7.5 : 10.0) << depth;
-  }
-  // Free to choose at 8 KiB, the optimiser takes depth 0 (one piece resident).
-  auto free = plan_optimal(in, {.memory_budget_bytes = 8192});
-  ASSERT_TRUE(free.ok());
-  EXPECT_EQ(free->prefetch_depth, 0);
-  EXPECT_EQ(free->resident.size(), 1u);
 }
 
 }  // namespace
