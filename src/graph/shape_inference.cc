@@ -221,6 +221,7 @@ std::optional<std::vector<int64_t>> constant_ints(const Graph& graph, ValueId id
   const Value& v = graph.values[static_cast<size_t>(id)];
   if (!v.is_constant()) return std::nullopt;
   const Tensor& t = *v.constant;
+  if (!t.has_data() && t.numel() > 0) return std::nullopt;  // a packed file's piece-backed value
   std::vector<int64_t> r(static_cast<size_t>(t.numel()));
   if (t.dtype() == DType::I64) {
     for (size_t k = 0; k < r.size(); ++k) r[k] = t.data<int64_t>()[k];

@@ -15,7 +15,7 @@ std::optional<std::vector<float>> declared_scales(const Graph& graph, const Node
   const size_t at = node.op == OpType::Resize ? 2 : 1;
   if (node.input(at) != kNoValue) {
     const Tensor* t = constant_input(graph, node, at);
-    if (!t || t->dtype() != DType::F32) return std::nullopt;
+    if (!t || t->dtype() != DType::F32 || (!t->has_data() && t->numel() > 0)) return std::nullopt;
     if (t->numel() == 0) return std::vector<float>{};  // Resize with sizes instead
     return std::vector<float>(t->data<float>(), t->data<float>() + t->numel());
   }

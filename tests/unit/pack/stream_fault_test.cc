@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -127,6 +128,74 @@ TEST(Slice, ReportsWhatCannotBeSliced) {
   EXPECT_TRUE(report->nodes.empty());
   ASSERT_EQ(report->unsliceable.size(), 1u);
   EXPECT_NE(report->unsliceable[0].find("grouped convolution"), std::string::npos) << report->unsliceable[0];
+}
+
+// Small constants forced into pieces (inline limit 0): a Resize's scales or a Slice's bounds are
+// then only shapes when the file is opened, and the shapes that depend on them cannot be
+// inferred. Packing checks its file by opening it: a precise error naming the node, never a read
+// of the missing data.
+TEST(Slice, ShapeConstantsInPiecesAreAPreciseError) {
+  auto model = [](bool resize) {
+    Graph g;
+    ValueId x = g.add_value("x", DType::F32, {1, 16, 4, 4}, true);
+    g.inputs.push_back(x);
+    ValueId a = g.add_value("a", DType::F32, {1, 16, 4, 4}, true);
+    g.add_node(OpType::Relu, "pre", {x}, {a});
+    if (!resize) {  // the same Slice on an 8x8 input, no Resize
+      ValueId up = g.add_value("up", DType::F32, {1, 16, 8, 8}, true);
+      g.inputs.push_back(up);
+      a = up;
+    }
+    Tensor sc = Tensor::create(DType::F32, {4}).value();
+    const float scales[] = {1.f, 1.f, 2.f, 2.f};
+    std::memcpy(sc.raw(), scales, sizeof scales);
+    ValueId r = a;
+    if (resize) {
+      r = g.add_value("r", DType::F32, {1, 16, 8, 8}, true);
+      Node& rz = g.add_node(OpType::Resize, "resize", {a, kNoValue, g.add_constant("scales", std::move(sc))}, {r});
+      rz.attrs.set_string("mode", "nearest");
+      rz.attrs.set_string("coordinate_transformation_mode", "asymmetric");
+      rz.attrs.set_string("nearest_mode", "floor");
+    }
+    auto ints = [&](const char* name, int64_t v) {
+      Tensor t = Tensor::create(DType::I64, {1}).value();
+      t.data<int64_t>()[0] = v;
+      return g.add_constant(name, std::move(t));
+    };
+    ValueId s = g.add_value("s", DType::F32, {1, 16, 8, 5}, true);
+    g.add_node(OpType::Slice, "slice", {r, ints("b", 2), ints("e", 7), ints("axes", 3)}, {s});
+    ValueId y = g.add_value("y", DType::F32, {1, 16, 8, 5}, true);
+    g.add_node(OpType::Sigmoid, "post", {s}, {y});
+    g.outputs.push_back(y);
+    EXPECT_TRUE(prepare_graph(g, {}).ok());
+    return g;
+  };
+  Tensor x = random_tensor({1, 16, 4, 4}, 17, 1.0f);
+  std::vector<Tensor> ref = run_in_memory(model(true), x);
+  ASSERT_EQ(ref.size(), 1u);
+  const std::string path = ::testing::TempDir() + "/piece_backed_" + std::to_string(::getpid()) + ".dsk";
+  PackGraphOptions po;
+  po.threads = 2;
+  po.inline_limit_bytes = 0;
+  for (bool resize : {true, false}) {
+    auto bad = pack_graph(model(resize), path, po);
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.status().message().find(resize ? "node 'resize'" : "node 'slice'"), std::string::npos)
+        << bad.status().message();
+  }
+  // With the default inline limit they stay in the graph, and the stream gives the in-memory bits.
+  po.inline_limit_bytes = PackGraphOptions{}.inline_limit_bytes;
+  auto packed = pack_graph(model(true), path, po);
+  ASSERT_TRUE(packed.ok()) << packed.status().message();
+  StreamOptions so;
+  so.threads = 2;
+  auto s = BlockStreamSession::open(path, so);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  TensorView in = x.view();
+  auto out = (*s)->run({&in, 1});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_TRUE(bit_identical(out.value()[0].view(), ref[0].view()));
+  std::filesystem::remove(path);
 }
 
 class StreamFaults : public ::testing::Test {
