@@ -43,6 +43,8 @@ run options:
   --memory SIZE          memory budget for a .dsk model: every byte the run holds (weights,
                          activations, scratch, I/O buffers) stays within it. SIZE takes a unit:
                          B, KiB, MiB, GiB, KB, MB, GB (e.g. 64MiB). Default: everything resident.
+                         A plan that streams keeps min(1 MiB, SIZE/32) free for code pages and
+                         thread stacks.
   --prefetch N           blocks read ahead while computing (0 = load, then compute; default:
                          the planner's choice)
   --no-direct-io         read pieces through the page cache instead of O_DIRECT
