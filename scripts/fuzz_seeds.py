@@ -429,7 +429,11 @@ def dsk_seeds(out, deepshark, onnx_dir):
     models = [os.path.join(ROOT, "build/models", m) for m in ("tiny_cnn.onnx", "tiny_mlp.onnx")]
     models += [os.path.join(SHARED, "mnist/onnx/mnist-8.onnx")]
     models += [os.path.join(onnx_dir, m) for m in ("test_conv_with_strides_padding_const.onnx",
-                                                     "test_gemm_default_matrix_bias_const.onnx")]
+                                                     "test_gemm_default_matrix_bias_const.onnx",
+                                                     # oneDNN's nearest resampling and sub-memory Slice
+                                                     "test_resize_upsample_scales_nearest_const.onnx",
+                                                     "test_resize_upsample_sizes_nearest_const.onnx",
+                                                     "test_slice_const.onnx")]
     n = 0
     for m in models:
         if not os.path.exists(m):
