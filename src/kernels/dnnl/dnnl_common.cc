@@ -356,6 +356,14 @@ void PrimitiveKernel::Builder::finish_output(int step, int arg, const ActArg& a)
 
 int PrimitiveKernel::Builder::step_count() const { return static_cast<int>(k_->steps_.size()); }
 
+std::unique_ptr<Kernel> PrimitiveKernel::Builder::finish_src_to_dst(dnnl::primitive prim,
+                                                                    const dnnl::primitive_desc_base& pd) {
+  const int step = add_step(std::move(prim), pd);
+  bind_input(step, DNNL_ARG_SRC, 0, pd.src_desc());
+  bind_output(step, DNNL_ARG_DST, 0, pd.dst_desc());
+  return finish();
+}
+
 std::unique_ptr<Kernel> PrimitiveKernel::Builder::finish() {
   // Layout of the scratch area: [intermediate buffers][largest primitive scratchpad].
   for (Step& s : k_->steps_)

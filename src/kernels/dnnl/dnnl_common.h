@@ -126,6 +126,9 @@ class PrimitiveKernel::Builder {
   uint64_t add_scratch_buffer(uint64_t bytes);
   void bind_scratch_buffer(int step, int arg, uint64_t offset, const memory::desc& md);
   std::unique_ptr<Kernel> finish();
+  // The whole kernel of a one-step primitive from node input 0 (DNNL_ARG_SRC) to output 0
+  // (DNNL_ARG_DST) in the descriptors `pd` chose: add_step, both bindings, finish.
+  std::unique_ptr<Kernel> finish_src_to_dst(dnnl::primitive prim, const dnnl::primitive_desc_base& pd);
 
   // An activation operand the primitive wants in `want` while the executor holds it in `given`.
   // prepare_input adds a reorder step into a scratch copy when the two differ (call it before

@@ -102,10 +102,7 @@ Result<std::unique_ptr<Kernel>> make_softmax(const Graph& graph, const Node& nod
     dnnl::softmax_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg, plain_desc(x), plain_desc(y),
                                      static_cast<int>(axis));
     dnnl::softmax_v2_forward::primitive_desc pd(d, b.attr(), engine());
-    int step = b.add_step(dnnl::softmax_v2_forward(pd), pd);
-    b.bind_input(step, DNNL_ARG_SRC, 0, pd.src_desc());
-    b.bind_output(step, DNNL_ARG_DST, 0, pd.dst_desc());
-    return b.finish();
+    return b.finish_src_to_dst(dnnl::softmax_v2_forward(pd), pd);
   });
 }
 

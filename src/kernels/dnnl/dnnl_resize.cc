@@ -56,10 +56,7 @@ Result<std::unique_ptr<Kernel>> make_resize(const Graph& graph, const Node& node
     const memory::desc src = act_desc(x, config.input_layout(0)), dst = act_desc(y, config.output_layout(0));
     dnnl::resampling_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::resampling_nearest, src, dst);
     dnnl::resampling_forward::primitive_desc pd(d, b.attr(), engine());
-    int step = b.add_step(dnnl::resampling_forward(pd), pd);
-    b.bind_input(step, DNNL_ARG_SRC, 0, pd.src_desc());
-    b.bind_output(step, DNNL_ARG_DST, 0, pd.dst_desc());
-    return b.finish();
+    return b.finish_src_to_dst(dnnl::resampling_forward(pd), pd);
   });
 }
 
