@@ -58,30 +58,40 @@ bool strided_fc_slices(const Graph& g, const Node& n) {
 }
 
 // Does cutting convolution `n` into `width`-channel slices keep its bits? Checked the way the
-// design asks: the node alone between two Relus (so its activations get the layouts they have in a
-// network), unsliced and sliced, on a seeded probe input, compared byte for byte. Fully connected
+// design asks: the node alone, unsliced and sliced, on a seeded probe input, compared byte for
+// byte, with its input and output in the layouts they have in the model (`in_blocked`,
+// `out_blocked`: a Relu before / after keeps a value Blocked, a graph input or a Flatten keeps it
+// plain; oneDNN picks kernels by layout, so a probe in other layouts can pass where the model's
+// slices differ — seen with ViT-B/16's patch convolution, whose input is the graph's). Fully connected
 // nodes read plain weights whose slices are bit-identical for every width (measured, and tested in
 // tests/unit/kernels_dnnl), so only convolutions are probed. OutOfMemory is an error, not a "no".
-Result<bool> slice_keeps_bits(const Graph& g, const Node& n, int64_t width, int threads) {
+Result<bool> slice_keeps_bits(const Graph& g, const Node& n, int64_t width, int threads, bool in_blocked,
+                              bool out_blocked, bool residual_blocked) {
   if (n.op != OpType::Conv && n.op != OpType::ConvTranspose && !strided_fc_slices(g, n)) return true;
   Graph mini;
   const Value& in = g.value(n.inputs[0]);
   ValueId x = mini.add_value("x", in.dtype, in.shape, true);
   mini.inputs.push_back(x);
-  ValueId r = mini.add_value("r");
-  mini.add_node(OpType::Relu, "pre", {x}, {r});
+  ValueId r = x;
+  if (in_blocked) {
+    r = mini.add_value("r");
+    mini.add_node(OpType::Relu, "pre", {x}, {r});
+  }
   Node copy = n;
   copy.inputs[0] = r;
   for (size_t i = 1; i < n.inputs.size(); ++i) {
     ValueId v = n.inputs[i];
     if (v == kNoValue) continue;
     if (!g.value(v).is_constant()) {
-      // A fused residual: a second probe input, through a Relu too (a network's layout).
+      // A fused residual: a second probe input, in its layout in the model too.
       if (i != 3 || g.value(v).dtype != DType::F32) return false;
       ValueId rx = mini.add_value("res", DType::F32, g.value(v).shape, true);
       mini.inputs.push_back(rx);
-      ValueId rr = mini.add_value("res_relu");
-      mini.add_node(OpType::Relu, "pre_res", {rx}, {rr});
+      ValueId rr = rx;
+      if (residual_blocked) {
+        rr = mini.add_value("res_relu");
+        mini.add_node(OpType::Relu, "pre_res", {rx}, {rr});
+      }
       copy.inputs[i] = rr;
       continue;
     }
@@ -91,7 +101,8 @@ Result<bool> slice_keeps_bits(const Graph& g, const Node& n, int64_t width, int 
   copy.outputs = {y};
   mini.nodes.push_back(copy);
   ValueId out = mini.add_value("out");
-  mini.add_node(OpType::Relu, "post", {y}, {out});
+  Node& post = mini.add_node(out_blocked ? OpType::Relu : OpType::Flatten, "post", {y}, {out});
+  if (!out_blocked) post.attrs.set_int("axis", 1);
   mini.outputs.push_back(out);
   PrepareOptions po;
   po.fuse = false;
@@ -131,8 +142,16 @@ Result<PackReport> pack_graph(Graph g, const std::string& out_path, const PackGr
   PackReport report;
   SliceOptions so;
   so.limit_bytes = options.slice_limit_bytes;
+  // Layouts of the model as it runs in memory: each probe reproduces its node's.
+  KernelConfig probe_config;
+  probe_config.threads = options.threads;
+  const std::vector<ActLayout> model_layout = assign_layouts(g, probe_config, options.use_dnnl).value_layout;
   so.accept = [&](const Graph& graph, const Node& n, int64_t width) -> Result<bool> {
-    return slice_keeps_bits(graph, n, width, options.threads);
+    auto blocked = [&](ValueId v) {
+      return v != kNoValue && static_cast<size_t>(v) < model_layout.size() && model_layout[v] == ActLayout::Blocked;
+    };
+    return slice_keeps_bits(graph, n, width, options.threads, blocked(n.input(0)),
+                            !n.outputs.empty() && blocked(n.outputs[0]), blocked(n.input(3)));
   };
   DS_TRY(report.slicing, slice_graph(g, so));
 
