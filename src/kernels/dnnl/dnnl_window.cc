@@ -14,6 +14,8 @@ Result<Dims> ints_attr(const Node& node, const char* name, size_t n, int64_t def
   return Dims(v.begin(), v.end());
 }
 
+constexpr int64_t kMaxWindowExtent = 65536;
+
 Result<WindowParams> common(const Node& node, const Dims& in, const Dims& kernel) {
   const size_t r = in.size();
   WindowParams w;
@@ -28,6 +30,15 @@ Result<WindowParams> common(const Node& node, const Dims& in, const Dims& kernel
   DS_TRY(Dims pads, ints_attr(node, "pads", 2 * r, 0, 0));
   w.pad_begin.assign(pads.begin(), pads.begin() + static_cast<long>(r));
   w.pad_end.assign(pads.begin() + static_cast<long>(r), pads.end());
+  // oneDNN's window kernels precompute per-position tables: a fuzzed .dsk whose convolution had a
+  // dilation of 16.7 M (and 33 M of padding, output 28 x 28) kept brgconv's primitive creation
+  // busy for 44 s and 8 GB before it gave up. Windows that large are the reference kernel's.
+  for (size_t i = 0; i < r; ++i) {
+    const bool huge = w.dilations[i] > kMaxWindowExtent || (kernel[i] - 1) * w.dilations[i] + 1 > kMaxWindowExtent ||
+                      w.pad_begin[i] > kMaxWindowExtent || w.pad_end[i] > kMaxWindowExtent ||
+                      w.strides[i] > kMaxWindowExtent;
+    if (huge) return unsupported(node, "window (dilated kernel, padding or stride) over 65536");
+  }
   return w;
 }
 

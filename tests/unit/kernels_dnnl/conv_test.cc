@@ -52,6 +52,17 @@ TEST(DnnlConv, RuntimeWeightsAreUnsupported) {
   OpTester(OpType::Conv).input({1, 3, 5, 5}).input({4, 3, 3, 3}).output({1, 4, 3, 3}).describe("runtime W").expect_unsupported();
 }
 
+TEST(DnnlConv, HugeWindowsAreLeftToTheReference) {
+  // A dilation of 70000 with matching padding keeps a 28 x 28 output, but oneDNN's primitive
+  // creation would precompute tables over the whole window (fuzz regression
+  // dsk_open_run/conv_dilation_16M_brgconv_creation_8GB).
+  OpTester(OpType::Conv).input({1, 1, 28, 28}).constant({8, 1, 5, 5}).output({1, 8, 28, 28})
+      .attr("dilations", std::vector<int64_t>{1, 70000}).attr("pads", std::vector<int64_t>{2, 140000, 2, 140000})
+      .describe("dilation 70000").expect_unsupported();
+  OpTester(OpType::MaxPool).input({1, 8, 4, 4}).output({1, 8, 1, 1}).attr("kernel_shape", std::vector<int64_t>{2, 2})
+      .attr("strides", std::vector<int64_t>{70000, 70000}).describe("stride 70000").expect_unsupported();
+}
+
 TEST(DnnlConvTranspose, Sweep) {
   for (int64_t c : {1, 3, 8})
     for (int64_t k : {1, 3, 4})
