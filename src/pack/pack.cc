@@ -62,9 +62,10 @@ bool strided_fc_slices(const Graph& g, const Node& n) {
 // byte, with its input and output in the layouts they have in the model (`in_blocked`,
 // `out_blocked`: a Relu before / after keeps a value Blocked, a graph input or a Flatten keeps it
 // plain; oneDNN picks kernels by layout, so a probe in other layouts can pass where the model's
-// slices differ — seen with ViT-B/16's patch convolution, whose input is the graph's). Fully connected
-// nodes read plain weights whose slices are bit-identical for every width (measured, and tested in
-// tests/unit/kernels_dnnl), so only convolutions are probed. OutOfMemory is an error, not a "no".
+// slices differ — seen with ViT-B/16's patch convolution, whose input is the graph's). A fully
+// connected node with one row keeps its inner product and plain weights, whose slices are
+// bit-identical for every width (measured, and tested in tests/unit/kernels_dnnl), so it is not
+// probed; with more rows it is (strided_fc_slices). OutOfMemory is an error, not a "no".
 Result<bool> slice_keeps_bits(const Graph& g, const Node& n, int64_t width, int threads, bool in_blocked,
                               bool out_blocked, bool residual_blocked) {
   if (n.op != OpType::Conv && n.op != OpType::ConvTranspose && !strided_fc_slices(g, n)) return true;

@@ -22,6 +22,11 @@ Result<std::unique_ptr<Kernel>> make_node_kernel(const Graph& g, const Node& n, 
       for (ActLayout l : *ls)
         if (l != ActLayout::Plain)
           return k.status().with_context("failed to prepare node '" + label + "' with blocked operands");
+    // Nor rows written into a wider tensor (a row-strided Concat view): the reference would write
+    // dense rows over its neighbours' columns.
+    if (config.output_row_stride != 0) {
+      return k.status().with_context("failed to prepare node '" + label + "' with a row-strided output");
+    }
   }
   auto k = ref::make_kernel(g, n);
   if (!k.ok()) return k.status().with_context("failed to prepare node '" + label + "'");

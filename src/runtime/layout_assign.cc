@@ -141,15 +141,14 @@ LifetimeOptions layout_lifetime_options(const Graph& g, const LayoutPlan& plan) 
 KernelConfig node_kernel_config(const Graph& g, const LayoutPlan& plan, const KernelConfig& base, size_t node,
                                 const ValueLifetimes* views) {
   KernelConfig c = base;
-  c.output_row_stride = 0;
-  const Node& out_node = g.nodes[node];
-  if (views && !out_node.outputs.empty() && out_node.outputs[0] != kNoValue &&
-      static_cast<size_t>(out_node.outputs[0]) < views->alias_row_stride.size()) {
-    c.output_row_stride = views->alias_row_stride[out_node.outputs[0]];
-  }
   c.input_layouts.clear();
   c.output_layouts.clear();
   const Node& n = g.nodes[node];
+  c.output_row_stride = 0;
+  if (views && !n.outputs.empty() && n.outputs[0] != kNoValue &&
+      static_cast<size_t>(n.outputs[0]) < views->alias_row_stride.size()) {
+    c.output_row_stride = views->alias_row_stride[n.outputs[0]];
+  }
   bool any = false;
   for (ValueId in : n.inputs) {
     ActLayout l = in == kNoValue ? ActLayout::Plain : plan.value_layout[in];

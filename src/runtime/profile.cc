@@ -95,6 +95,13 @@ Result<IoCost> quick_io_cost(Storage& storage, uint64_t file_bytes, CountingAllo
 }
 
 Result<DeviceProfile> profile_storage(const StorageProfileOptions& o) {
+  if (o.queue_depths.empty() || *std::min_element(o.queue_depths.begin(), o.queue_depths.end()) < 1 ||
+      *std::max_element(o.queue_depths.begin(), o.queue_depths.end()) > 64) {
+    return make_error(ErrorCode::InvalidArgument, "measure", "storage", o.dir, "queue depths must be 1..64");
+  }
+  if (o.request_sizes.empty() || *std::min_element(o.request_sizes.begin(), o.request_sizes.end()) == 0) {
+    return make_error(ErrorCode::InvalidArgument, "measure", "storage", o.dir, "request sizes must be > 0");
+  }
   DeviceProfile prof;
   prof.dir = o.dir;
   const std::string path = o.dir + "/.deepshark-profile-" + std::to_string(getpid()) + ".tmp";
@@ -132,12 +139,12 @@ Result<DeviceProfile> profile_storage(const StorageProfileOptions& o) {
   prof.direct_io = (*file)->is_direct();
   const int max_depth = *std::max_element(o.queue_depths.begin(), o.queue_depths.end());
   std::vector<std::unique_ptr<AlignedMemory>> bufs;
-  for (int d = 0; d < std::max(max_depth, 1); ++d) bufs.push_back(std::make_unique<AlignedMemory>(max_req));
+  for (int d = 0; d < max_depth; ++d) bufs.push_back(std::make_unique<AlignedMemory>(max_req));
   AlignedMemory& buf = *bufs[0];
   std::mt19937_64 rng(11);
   Status st = Status::ok_status();
   for (int depth : o.queue_depths) {
-    if (depth < 1 || !st.ok()) continue;
+    if (!st.ok()) break;
     for (uint64_t size : o.request_sizes) {
       // `depth` readers, each with its own buffer, issue one request at a time at random aligned
       // offsets; a round is `depth` requests in flight. Queue depth 1: the median request.

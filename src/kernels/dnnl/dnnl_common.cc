@@ -32,12 +32,10 @@ memory::desc plain_desc(const Shape& shape) {
 
 memory::desc act_desc(const Shape& shape, ActLayout layout) {
   if (layout == ActLayout::Plain || shape.size() != 4) return plain_desc(shape);
-  switch (activation_format()) {
-    case ActivationFormat::nChw16c: return memory::desc(to_dims(shape), memory::data_type::f32, memory::format_tag::nChw16c);
-    case ActivationFormat::nChw8c: return memory::desc(to_dims(shape), memory::data_type::f32, memory::format_tag::nChw8c);
-    case ActivationFormat::nhwc: break;
-  }
-  return memory::desc(to_dims(shape), memory::data_type::f32, memory::format_tag::nhwc);
+  memory::format_tag tag = memory::format_tag::nhwc;
+  if (activation_format() == ActivationFormat::nChw16c) tag = memory::format_tag::nChw16c;
+  if (activation_format() == ActivationFormat::nChw8c) tag = memory::format_tag::nChw8c;
+  return memory::desc(to_dims(shape), memory::data_type::f32, tag);
 }
 
 memory::desc strided_desc(const Dims& dims, const Dims& strides) {

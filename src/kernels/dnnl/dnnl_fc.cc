@@ -33,7 +33,8 @@ Result<dnnl::post_ops> fc_post_ops(const Node& node, float alpha) {
 // The same product written into rows `row_stride` elements apart (a column range of a wider
 // tensor): a matmul primitive, whose gemm kernel accepts a strided destination (the inner product
 // would fall back to its reference kernel) and gives the inner product's bits (both run the same
-// sgemm; tested in tests/unit/kernels_dnnl). Weights in the same plain bytes, seen as (k, n).
+// sgemm; pack probes it, tests/unit/pack/concat_view_test.cc checks it). Weights in the same plain
+// bytes, seen as (k, n).
 Result<std::unique_ptr<Kernel>> strided_product(const Graph& graph, const Node& node, const KernelConfig& config,
                                                 int64_t rows, int64_t k, int64_t n, const memory::desc& w_src,
                                                 int bias_input, bool bias_slot, const dnnl::post_ops& po,

@@ -9,6 +9,7 @@
 #include "kernels/dnnl/dnnl_kernels.h"
 #include "pack/slice.h"
 #include "runtime/executor.h"
+#include "runtime/kernel_factory.h"
 #include "runtime/layout_assign.h"
 #include "runtime/lifetimes.h"
 #include "support/small_model.h"
@@ -164,15 +165,22 @@ TEST(ConcatView, ChannelsLastOnlyWhenTheRangeIsContiguous) {
 // y[1, T, N] = x[1, T, K] * W (+ b, then Gelu-free Relu): sliced along N with T > 1 rows, each
 // slice writes its column range of y row by row (KernelConfig::output_row_stride), and the
 // Concat needs no copy, with the unsliced node's bits.
-Graph fc_rows(int64_t t, bool bias) {
+// With `gemm`: Gemm on [t, 24] with B stored transposed (transB) and, with `bias`, C scaled by
+// beta = 0.5 (a bias weight slot).
+Graph fc_rows(int64_t t, bool bias, bool gemm = false) {
   Graph g;
-  ValueId x = g.add_value("x", DType::F32, {1, t, 24}, true);
+  const Shape xs = gemm ? Shape{t, 24} : Shape{1, t, 24}, ys = gemm ? Shape{t, 80} : Shape{1, t, 80};
+  ValueId x = g.add_value("x", DType::F32, xs, true);
   g.inputs.push_back(x);
-  ValueId y = g.add_value("y", DType::F32, {1, t, 80}, true);
-  std::vector<ValueId> in{x, g.add_constant("w", random_tensor({24, 80}, 7, 0.2f))};
+  ValueId y = g.add_value("y", DType::F32, ys, true);
+  std::vector<ValueId> in{x, g.add_constant("w", random_tensor(gemm ? Shape{80, 24} : Shape{24, 80}, 7, 0.2f))};
   if (bias) in.push_back(g.add_constant("b", random_tensor({80}, 8, 0.5f)));
-  g.add_node(OpType::MatMul, "fc", in, {y});
-  ValueId z = g.add_value("z", DType::F32, {1, t, 80}, true);
+  Node& fc = g.add_node(gemm ? OpType::Gemm : OpType::MatMul, "fc", in, {y});
+  if (gemm) {
+    fc.attrs.set_int("transB", 1);
+    fc.attrs.set_float("beta", 0.5f);
+  }
+  ValueId z = g.add_value("z", DType::F32, ys, true);
   g.add_node(OpType::Relu, "relu", {y}, {z});
   g.outputs = {z};
   return g;
@@ -180,12 +188,13 @@ Graph fc_rows(int64_t t, bool bias) {
 
 TEST(ConcatView, RowsOfSlicedFullyConnectedLayersAreWrittenInPlace) {
   for (int64_t t : {5, 1}) {
-    for (bool bias : {false, true}) {
-      Tensor x = random_tensor({1, t, 24}, 9, 1.0f);
+    for (int variant = 0; variant < 4; ++variant) {
+      const bool bias = variant & 1, gemm = variant & 2;
+      Tensor x = random_tensor(gemm ? Shape{t, 24} : Shape{1, t, 24}, 9, 1.0f);
       TensorView in = x.view();
       std::vector<std::vector<Tensor>> outs;
       for (uint64_t limit : {uint64_t{0}, uint64_t{2} << 10}) {
-        Graph g = fc_rows(t, bias);
+        Graph g = fc_rows(t, bias, gemm);
         ASSERT_TRUE(prepare_graph(g, {}).ok());
         if (limit) {
           auto r = slice_graph(g, limit);
@@ -205,7 +214,8 @@ TEST(ConcatView, RowsOfSlicedFullyConnectedLayersAreWrittenInPlace) {
       }
       EXPECT_GT(max_abs(outs[0][0].view()), 0.0);
       EXPECT_TRUE(bit_identical(outs[0][0].view(), outs[1][0].view()))
-          << "t " << t << " bias " << bias << " max diff " << max_abs_diff(outs[0][0].view(), outs[1][0].view());
+          << "t " << t << " bias " << bias << " gemm " << gemm << " max diff "
+          << max_abs_diff(outs[0][0].view(), outs[1][0].view());
     }
   }
   // The views' geometry: column offsets and the full row as the stride.
@@ -228,6 +238,18 @@ TEST(ConcatView, RowsOfSlicedFullyConnectedLayersAreWrittenInPlace) {
   EXPECT_EQ(column, 80u);
   // Without oneDNN (reference kernels write dense rows) the Concat copies.
   EXPECT_EQ(compute_lifetimes(g, layout_lifetime_options(g, assign_layouts(g, KernelConfig{}, false))).strided_concat_views, 0);
+  // A slice whose oneDNN kernel cannot write strided rows is an error, never the reference kernel
+  // writing dense rows over its neighbours' columns.
+  for (const Node& n : g.nodes) {
+    if (n.op != OpType::MatMul) continue;
+    KernelConfig c;
+    c.output_row_stride = 80;
+    c.plain_fc_weights = false;  // the strided path needs plain weights
+    auto k = make_node_kernel(g, n, c, /*use_dnnl=*/true);
+    ASSERT_FALSE(k.ok());
+    EXPECT_NE(k.status().message().find("with a row-strided output"), std::string::npos) << k.status().message();
+    break;
+  }
 }
 
 TEST(ConcatView, SlicedGraphGivesTheUnslicedBits) {

@@ -8,6 +8,7 @@
 #include "plan/cost.h"
 #include "plan/device_profile.h"
 #include "plan/plan_input_io.h"
+#include "plan/plan_report.h"
 #include "plan/planner.h"
 
 namespace deepshark {
@@ -146,9 +147,14 @@ TEST(PlanOptimal, StreamingBudgetsKeepTheReserveFree) {
       << bad.status().message();
   EXPECT_NE(bad.status().message().find("and 528 B kept free for code pages and thread stacks"), std::string::npos)
       << bad.status().message();
+  // Reports say what is kept free.
+  EXPECT_NE(plan_report_text(in, *p).find("528 B of the budget kept free"), std::string::npos) << plan_report_text(in, *p);
+  EXPECT_NE(plan_report_json(in, *p).find("\"reserve_bytes\":528,"), std::string::npos) << plan_report_json(in, *p);
   auto whole = plan_optimal(in, {.memory_budget_bytes = 28 * kKiB});
   ASSERT_TRUE(whole.ok());
   EXPECT_TRUE(whole->all_resident);
+  EXPECT_EQ(plan_report_text(in, *whole).find("kept free"), std::string::npos);
+  EXPECT_NE(plan_report_json(in, *whole).find("\"reserve_bytes\":0,"), std::string::npos);
   // Every streaming plan of the sweep, optimal or greedy, leaves its budget's reserve free.
   for (uint64_t b : sweep_budgets(in, 12)) {
     for (bool greedy : {false, true}) {

@@ -40,6 +40,23 @@ TEST(StorageProfile, EveryRequestSizeAtEveryQueueDepth) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(StorageProfile, BadQueueDepthsOrSizesAreRefusedBeforeWriting) {
+  for (std::vector<int> depths : {std::vector<int>{}, {0}, {1, 65}}) {
+    StorageProfileOptions o;
+    o.dir = "/proc/ds-no-such-folder";  // never reached: refused before writing anything
+    o.queue_depths = depths;
+    auto p = profile_storage(o);
+    ASSERT_FALSE(p.ok());
+    EXPECT_EQ(p.status().code(), ErrorCode::InvalidArgument);
+    EXPECT_NE(p.status().message().find("queue depths must be 1..64"), std::string::npos) << p.status().message();
+  }
+  StorageProfileOptions o;
+  o.request_sizes = {};
+  auto p = profile_storage(o);
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("request sizes must be > 0"), std::string::npos) << p.status().message();
+}
+
 TEST(StorageProfile, UnwritableFolderIsAnIOErrorNamingIt) {
   StorageProfileOptions o;
   o.dir = "/proc/ds-no-such-folder";
