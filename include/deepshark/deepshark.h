@@ -113,6 +113,7 @@ struct RunStats {
   double eta = 0;          // max(read, compute) / wall
   int blocks = 0;
   bool direct_io = false;
+  int unsliced_nodes = 0;  // sliced nodes run whole (every piece resident)
 };
 
 // What the plan of a block stream session is (all_resident for in-memory sessions).
@@ -131,6 +132,8 @@ struct PlanSummary {
   double predicted_eta = 0;
   double replan_ms = 0;     // planning time of the last replan()
   std::string cost_source;  // where the cost model came from
+  // Why an all-resident plan runs pack's slices instead of the whole nodes ("" otherwise).
+  std::string unslice_note;
 };
 
 // A new requirement for Session::replan: one of a memory budget, a latency target (ms) or a

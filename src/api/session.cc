@@ -153,6 +153,7 @@ Result<std::vector<NamedTensor>> Session::run(const std::vector<NamedTensor>& in
     m.stats.eta = r.eta;
     m.stats.blocks = r.blocks;
     m.stats.direct_io = r.direct_io;
+    m.stats.unsliced_nodes = r.unsliced_nodes;
   } else {
     DS_TRY(outs, m.executor->run(m.views));
     m.stats.node_ms = m.executor->node_times_ms();
@@ -208,6 +209,7 @@ PlanSummary Session::plan() const {
   p.predicted_eta = plan.predicted.eta;
   p.replan_ms = impl_->stream->last_replan_ms();
   p.cost_source = impl_->stream->plan_input().cost_source;
+  p.unslice_note = impl_->stream->unslice_note();
   return p;
 }
 

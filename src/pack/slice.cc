@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "transform/unslice.h"
+
 namespace deepshark {
 
 namespace {
@@ -22,72 +24,6 @@ Result<Tensor> slice_axis(const Tensor& t, int axis, int64_t begin, int64_t end)
     std::memcpy(out.raw() + o * row, src, row);
   }
   return out;
-}
-
-struct SlicePlan {
-  int weight_input = 1;  // node input holding the sliced weight
-  int weight_axis = 0;   // output-channel axis of the weight
-  int output_axis = 1;   // output-channel axis of the output
-  int bias_input = -1;   // input sliced alongside (bias / C), -1 none
-  int bias_axis = 0;
-  int residual_input = -1;  // a runtime input sliced alongside the output (fused residual), -1 none
-};
-
-// How to slice `n`, or a reason why it cannot be sliced.
-std::string plan_slice(const Graph& g, const Node& n, SlicePlan* p) {
-  auto constant = [&](int i) { return n.input(i) != kNoValue && g.value(n.input(i)).is_constant(); };
-  const Value& out = g.value(n.outputs[0]);
-  switch (n.op) {
-    case OpType::Conv:
-    case OpType::ConvTranspose: {
-      if (n.attrs.get_int("group", 1) != 1) return "grouped convolution";
-      if (!constant(1)) return "weights are not constant";
-      p->weight_axis = n.op == OpType::Conv ? 0 : 1;
-      p->output_axis = 1;
-      if (n.input(2) != kNoValue) {
-        if (!constant(2)) return "bias is not constant";
-        p->bias_input = 2;
-        p->bias_axis = 0;
-      }
-      // A fused residual is sliced too: each slice reads its channel range through a Slice
-      // node, which runs as a view of the residual in its (blocked) layout (runtime/lifetimes).
-      // (A Slice that copied into a plain tensor made the residual's producer pick another
-      // kernel, whose bits differed: measured on ResNet-50, 1.5e-5.)
-      if (n.attrs.get_int("ds.residual", 0) != 0) {
-        if (n.op != OpType::Conv || n.input(3) == kNoValue || constant(3)) return "residual is not a runtime tensor";
-        p->residual_input = 3;
-      }
-      return "";
-    }
-    case OpType::Gemm: {
-      if (!constant(1)) return "B is not constant";
-      if (n.attrs.get_int("transA", 0) != 0 && g.value(n.input(0)).shape.size() != 2) return "unsupported A";
-      p->weight_axis = n.attrs.get_int("transB", 0) ? 0 : 1;
-      p->output_axis = 1;
-      if (n.input(2) != kNoValue) {
-        if (!constant(2)) return "C is not constant";
-        const Shape& c = g.value(n.input(2)).shape;
-        if (!c.empty() && c.back() == out.shape.back() && c.back() != 1) {
-          p->bias_input = 2;
-          p->bias_axis = static_cast<int>(c.size()) - 1;
-        }
-      }
-      return "";
-    }
-    case OpType::MatMul: {
-      if (!constant(1) || g.value(n.input(1)).shape.size() != 2) return "B is not a constant matrix";
-      p->weight_axis = 1;
-      p->output_axis = static_cast<int>(out.shape.size()) - 1;
-      if (n.input(2) != kNoValue) {  // fused bias [N]
-        if (!constant(2) || g.value(n.input(2)).shape.size() != 1) return "bias is not a constant vector";
-        p->bias_input = 2;
-        p->bias_axis = 0;
-      }
-      return "";
-    }
-    default:
-      return "op cannot be sliced";
-  }
 }
 
 }  // namespace

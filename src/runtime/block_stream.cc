@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <optional>
+#include <set>
 
 #include "format/dsk_file.h"
 #include "graph/flops.h"
@@ -13,6 +14,8 @@
 #include "plan/planner.h"
 #include "runtime/kernel_factory.h"
 #include "runtime/profile.h"
+#include "kernels/dnnl/dnnl_kernels.h"
+#include "transform/unslice.h"
 
 namespace deepshark {
 
@@ -36,8 +39,22 @@ struct BlockStreamSession::Impl {
   Storage* storage = nullptr;
   std::unique_ptr<Loader> loader;
   std::unique_ptr<Executor> executor;
+  ExecutorOptions executor_options;
+  Graph sliced_graph;  // the file's graph, piece-backed weights shape-only
+  // The graph with its sliced nodes whole again (built on the first all-resident plan), and
+  // whether the executor runs it: then the weights of each sliced node are joined into
+  // joined_weights (per executor weight binding, empty for the others).
+  std::optional<UnslicedGraph> unsliced;
+  bool whole_nodes = false;
+  std::vector<Buffer> joined_weights;
+  std::string unslice_note;
+  std::set<std::string> keep_sliced;  // groups whose weights could not be joined
+  std::string failed_group;           // set by join_sliced_weights on failure
   // Per piece: (binding index, offset of its part within the piece).
   std::vector<std::vector<std::pair<size_t, uint64_t>>> piece_bindings;
+  // Per piece of a sliced node, when the executor runs it whole: (binding, part index) pairs
+  // that piece's parts are joined into.
+  std::vector<std::vector<std::pair<size_t, size_t>>> piece_joins;
   std::vector<std::string> piece_labels;
   PlanInput plan_input;
   Plan plan;
@@ -57,7 +74,14 @@ struct BlockStreamSession::Impl {
   // fixed memory cannot fit fails before that memory is allocated.
   Status prepare(const std::string& dsk_path, Storage& st, const StreamOptions& opts, bool enforce_budget);
   Status map_pieces();
+  Status read_piece(int p, std::byte* dst);
   Status load_resident();
+  // Replaces the executor: the sliced graph, or the unsliced one (whole = true).
+  Status build_executor(bool whole);
+  // Makes the executor run the unsliced graph and fills its joined weights from the slices'
+  // pieces (resident copies, else read one at a time). Any error leaves no executor.
+  Status use_whole_nodes();
+  Status join_sliced_weights();
   Result<Plan> make_plan(const Requirement& req) const;
   // reset_peak: restart the managed-memory peak once the old plan's memory is released (replan).
   Status apply_plan(Plan next, bool reset_peak = false);
@@ -82,20 +106,32 @@ Result<std::unique_ptr<BlockStreamSession>> BlockStreamSession::open(const std::
 Status BlockStreamSession::Impl::map_pieces() {
   const auto& pieces = file->pieces();
   const auto& bindings = executor->weight_bindings();
-  const Graph& g = executor->graph();
+  const Graph& g = sliced_graph;
+  // Under whole nodes, a slice's parts go into the whole node's bindings (joined, not bound).
+  std::vector<bool> in_group(g.nodes.size(), false);
+  if (whole_nodes) {
+    for (const UnslicedGroup& grp : unsliced->groups) {
+      for (int n : grp.slices) in_group[n] = true;
+    }
+  }
   std::vector<int> covered(bindings.size(), 0);
+  std::vector<bool> joined(bindings.size(), false);
   piece_bindings.assign(pieces.size(), {});
+  piece_joins.assign(pieces.size(), {});
+  piece_labels.clear();
   for (size_t p = 0; p < pieces.size(); ++p) {
     const format::PieceEntry& e = pieces[p];
     const std::string node = e.node < g.nodes.size() ? g.nodes[e.node].name : "?";
     piece_labels.push_back(std::to_string(p) + " (node '" + node + "')");
-    for (const format::PiecePart& part : e.parts) {
+    const int step = whole_nodes ? unsliced->node_of[e.node] : static_cast<int>(e.node);
+    for (size_t k = 0; k < e.parts.size(); ++k) {
+      const format::PiecePart& part = e.parts[k];
       bool slot = part.role == format::PartRole::WeightSlot;
       size_t found = bindings.size();
       for (size_t i = 0; i < bindings.size(); ++i) {
         const WeightBinding& b = bindings[i];
-        if (b.step == static_cast<int>(e.node) && (slot ? b.slot == static_cast<int>(part.index)
-                                                        : (b.slot < 0 && b.input == static_cast<int>(part.index)))) {
+        if (b.step == step && (slot ? b.slot == static_cast<int>(part.index)
+                                    : (b.slot < 0 && b.input == static_cast<int>(part.index)))) {
           found = i;
           break;
         }
@@ -107,20 +143,26 @@ Status BlockStreamSession::Impl::map_pieces() {
                               "', which this machine's kernel does not read: re-pack with 'deepshark pack'");
       }
       const WeightBinding& b = bindings[found];
+      ++covered[found];
+      if (in_group[e.node]) {
+        joined[found] = true;
+        piece_joins[p].push_back({found, k});
+        continue;
+      }
       if (b.layout != part.layout || b.bytes != part.bytes) {
         return make_error(ErrorCode::InvalidModel, "open", "block stream", path,
                           "node '" + node + "' " + what + " was packed as " + part.layout + " (" +
                               std::to_string(part.bytes) + " bytes) but this machine's kernel reads " + b.layout +
                               " (" + std::to_string(b.bytes) + " bytes): re-pack with 'deepshark pack'");
       }
-      ++covered[found];
       piece_bindings[p].push_back({found, part.offset});
     }
   }
+  const Graph& eg = executor->graph();
   for (size_t i = 0; i < bindings.size(); ++i) {
-    if (bindings[i].external && covered[i] != 1) {
+    if (bindings[i].external && covered[i] != 1 && !(joined[i] && covered[i] > 1)) {
       return make_error(ErrorCode::InvalidModel, "open", "block stream", path,
-                        "weight of node '" + g.nodes[bindings[i].step].name + "' is stored in " +
+                        "weight of node '" + eg.nodes[bindings[i].step].name + "' is stored in " +
                             std::to_string(covered[i]) + " pieces " + expected_got("1", std::to_string(covered[i])));
     }
   }
@@ -131,10 +173,25 @@ void BlockStreamSession::Impl::bind_piece(int piece, const std::byte* base) {
   for (const auto& [binding, offset] : piece_bindings[piece]) executor->bind_weight(binding, base + offset);
 }
 
+Status BlockStreamSession::Impl::read_piece(int p, std::byte* dst) {
+  const format::PieceEntry& e = file->pieces()[p];
+  ReadRequest r;
+  r.offset = e.offset;
+  r.bytes = e.bytes;
+  r.dst = dst;
+  r.checksum = e.checksum;
+  r.label = piece_labels[p];
+  DS_TRY(Ticket t, loader->submit(r));
+  Status s = loader->wait(t);
+  if (!s.ok()) loader->cancel_all();
+  return s;
+}
+
 Status BlockStreamSession::Impl::load_resident() {
   const auto& pieces = file->pieces();
   resident.resize(pieces.size());
   for (int p : plan.resident) {
+    if (!piece_joins[p].empty()) continue;  // joined into a whole node's weight
     if (resident[p].data()) {
       bind_piece(p, resident[p].data());
       continue;
@@ -142,20 +199,140 @@ Status BlockStreamSession::Impl::load_resident() {
     const format::PieceEntry& e = pieces[p];
     DS_TRY(Buffer b, Buffer::allocate(allocator, aligned_piece_bytes(e.bytes), MemoryClass::Weights,
                                       "resident piece", false, kPieceAlignment));
-    ReadRequest r;
-    r.offset = e.offset;
-    r.bytes = e.bytes;
-    r.dst = b.data();
-    r.checksum = e.checksum;
-    r.label = piece_labels[p];
-    DS_TRY(Ticket t, loader->submit(r));
-    Status s = loader->wait(t);
-    if (!s.ok()) {
-      loader->cancel_all();
-      return s;
-    }
+    DS_RETURN_IF_ERROR(read_piece(p, b.data()));
     bind_piece(p, b.data());
     resident[p] = std::move(b);
+  }
+  return Status::ok_status();
+}
+
+Status BlockStreamSession::Impl::build_executor(bool whole) {
+  piece_bindings.clear();
+  piece_joins.clear();
+  joined_weights.clear();
+  executor.reset();
+  whole_nodes = whole;
+  Graph g = whole ? unsliced->graph : sliced_graph;
+  DS_TRY(executor, Executor::create(std::move(g), executor_options, allocator));
+  return map_pieces();
+}
+
+Status BlockStreamSession::Impl::use_whole_nodes() {
+  DS_RETURN_IF_ERROR(build_executor(true));
+  DS_RETURN_IF_ERROR(load_resident());
+  return join_sliced_weights();
+}
+
+namespace {
+
+// Whether the whole node's kernel holds weight input `input` with its first two dims swapped
+// relative to the value (layout_swaps_value's hint for square weights): inner product weights are
+// [N, K], matmul's [K, N], deconvolution's [O, I] for an [I, O] value. -1: not known.
+int swap_hint(const Node& n, int input, const std::string& kernel) {
+  if (input != 1) return -1;
+  const bool value_nk = n.op == OpType::Gemm && n.attrs.get_int("transB", 0) != 0;  // else [K, N]
+  if (n.op == OpType::Gemm || n.op == OpType::MatMul) {
+    if (kernel.find("inner_product") != std::string::npos) return value_nk ? 0 : 1;
+    if (kernel.find("matmul") != std::string::npos) return value_nk ? 1 : 0;
+    return -1;
+  }
+  if (kernel.find("deconvolution") != std::string::npos) return 1;
+  if (kernel.find("convolution") != std::string::npos) return 0;
+  return -1;
+}
+
+}  // namespace
+
+Status BlockStreamSession::Impl::join_sliced_weights() {
+  const auto& bindings = executor->weight_bindings();
+  const auto& pieces = file->pieces();
+  const Graph& eg = executor->graph();
+  const std::vector<std::string> kernels = executor->kernel_names();
+  joined_weights.clear();
+  joined_weights.resize(bindings.size());
+  std::vector<Buffer> staging(bindings.size());
+  std::vector<dnnl_backend::WeightRegion> whole(bindings.size());
+  std::vector<int> axis(bindings.size(), -1);
+  std::vector<int64_t> at(bindings.size(), 0);
+  auto fail_group = [&](size_t binding, const Status& s) {
+    failed_group = eg.nodes[bindings[binding].step].name;
+    return s.with_context("failed to join the slices of node '" + failed_group + "'");
+  };
+  for (size_t p = 0; p < pieces.size(); ++p) {
+    for (const auto& [i, part] : piece_joins[p]) {
+      if (joined_weights[i].data()) continue;
+      const WeightBinding& b = bindings[i];
+      const Node& n = eg.nodes[b.step];
+      SlicePlan sp;
+      const std::string why = plan_slice(eg, n, &sp);
+      axis[i] = b.input == sp.weight_input ? sp.weight_axis : b.input == sp.bias_input ? sp.bias_axis : -1;
+      if (!why.empty() || axis[i] < 0 || b.value == kNoValue) {
+        return fail_group(i, make_error(ErrorCode::Unsupported, "join", "node", n.name, "input " + std::to_string(b.input) +
+                                                                                             " is not sliced"));
+      }
+      DS_TRY(joined_weights[i], Buffer::allocate(allocator, b.bytes, MemoryClass::Weights, "joined weight", false,
+                                                 kPieceAlignment));
+      whole[i] = {b.layout, eg.value(b.value).shape, false, joined_weights[i].data(), b.bytes};
+      Result<bool> sw = dnnl_backend::layout_swaps_value(b.layout, whole[i].value_shape, swap_hint(n, b.input, kernels[b.step]));
+      if (!sw.ok()) return fail_group(i, sw.status());
+      whole[i].swap01 = *sw;
+      executor->bind_weight(i, joined_weights[i].data());
+    }
+  }
+  for (size_t p = 0; p < pieces.size(); ++p) {
+    if (piece_joins[p].empty()) continue;
+    const format::PieceEntry& e = pieces[p];
+    const Node& slice = sliced_graph.nodes[e.node];
+    Buffer temp;
+    std::byte* src = resident[p].data();
+    if (!src) {
+      DS_TRY(temp, Buffer::allocate(allocator, aligned_piece_bytes(e.bytes), MemoryClass::IOBuffers, "piece to join",
+                                    false, kPieceAlignment));
+      DS_RETURN_IF_ERROR(read_piece(static_cast<int>(p), temp.data()));
+      src = temp.data();
+    }
+    for (const auto& [i, k] : piece_joins[p]) {
+      const format::PiecePart& pp = e.parts[k];
+      const WeightBinding& b = bindings[i];
+      const ValueId v = slice.input(b.input);
+      if (v == kNoValue) return fail_group(i, make_error(ErrorCode::InvalidModel, "join", "node", slice.name, "missing weight"));
+      dnnl_backend::WeightRegion part{pp.layout, sliced_graph.value(v).shape, false, src + pp.offset, pp.bytes};
+      // Convolution weights are [O, I, ...] in every kernel; deconvolution's [O, I, ...] hold an
+      // [I, O, ...] value. A fully connected slice's kernel is not known here.
+      const int hint = slice.op == OpType::Conv ? 0 : slice.op == OpType::ConvTranspose ? 1 : -1;
+      Result<bool> sw = dnnl_backend::layout_swaps_value(pp.layout, part.value_shape, b.slot >= 0 ? hint : -1);
+      if (!sw.ok()) return fail_group(i, sw.status());
+      part.swap01 = *sw;
+      Status s = staging[i].data() ? dnnl_backend::insert_part(part, {"plain", whole[i].value_shape, false,
+                                                                     staging[i].data(), staging[i].size()},
+                                                               axis[i], at[i])
+                                   : dnnl_backend::insert_part(part, whole[i], axis[i], at[i]);
+      if (!s.ok() && s.code() == ErrorCode::Unsupported && !staging[i].data()) {
+        // oneDNN cannot address this range of the whole layout: join in a plain copy, re-lay at the end.
+        const int64_t n = checked_numel(whole[i].value_shape).value_or(0);
+        DS_TRY(staging[i], Buffer::allocate(allocator, static_cast<uint64_t>(n) * sizeof(float), MemoryClass::IOBuffers,
+                                            "joining weight", false, kPieceAlignment));
+        dnnl_backend::WeightRegion plain{"plain", whole[i].value_shape, false, staging[i].data(), staging[i].size()};
+        if (at[i] > 0) s = dnnl_backend::copy_whole(whole[i], plain);
+        if (s.ok() || at[i] == 0) s = dnnl_backend::insert_part(part, plain, axis[i], at[i]);
+      }
+      if (!s.ok()) return fail_group(i, s);
+      at[i] += part.value_shape[axis[i]];
+    }
+    resident[p] = Buffer();  // its bytes now live in the joined weight
+  }
+  for (size_t i = 0; i < bindings.size(); ++i) {
+    if (!joined_weights[i].data()) continue;
+    if (at[i] != whole[i].value_shape[axis[i]]) {
+      return fail_group(i, make_error(ErrorCode::InvalidModel, "open", "block stream", path,
+                                      "its slices cover " + std::to_string(at[i]) + " of " +
+                                          std::to_string(whole[i].value_shape[axis[i]]) + " output channels"));
+    }
+    if (staging[i].data()) {
+      Status s = dnnl_backend::copy_whole({"plain", whole[i].value_shape, false, staging[i].data(), staging[i].size()}, whole[i]);
+      if (!s.ok()) return fail_group(i, s);
+      staging[i] = Buffer();
+    }
   }
   return Status::ok_status();
 }
@@ -175,9 +352,51 @@ Status BlockStreamSession::Impl::apply_plan(Plan next, bool reset_peak) {
   for (size_t p = 0; p < resident.size(); ++p) {
     if (!keep[p]) resident[p] = Buffer();
   }
+  if (whole_nodes && !(next.all_resident && options.unslice_resident)) {
+    // The whole nodes' executor and joined weights go too (the sliced executor is built below).
+    executor.reset();
+    joined_weights.clear();
+  }
   if (reset_peak) allocator.reset_peak();
   plan = std::move(next);
   allocator.set_limit(plan.budget_bytes);
+  unslice_note.clear();
+  bool whole = plan.all_resident && options.unslice_resident;
+  // A group whose weights cannot be joined (a layout oneDNN cannot address, a square slice whose
+  // orientation is unknown) stays sliced: try again without it. No room under the budget for the
+  // joined weights: every slice runs.
+  bool joined = whole && whole_nodes && executor;
+  std::string first_failure;
+  while (whole && !joined) {
+    if (!unsliced) {
+      DS_TRY(UnslicedGraph u, unslice_graph(sliced_graph, keep_sliced));
+      unsliced = std::move(u);
+    }
+    if (unsliced->groups.empty()) break;
+    failed_group.clear();
+    Status s = use_whole_nodes();
+    if (s.ok()) {
+      joined = true;
+      break;
+    }
+    if (first_failure.empty()) first_failure = s.message();
+    if (failed_group.empty() || !keep_sliced.insert(failed_group).second) {
+      // The budget has no room for the joined weights: run the slices. Other errors (reads,
+      // memory without a budget) are the plan's errors.
+      if (s.code() != ErrorCode::OutOfMemory || allocator.limit() == 0) return s;
+      break;
+    }
+    unsliced.reset();
+  }
+  if (whole && joined && !keep_sliced.empty()) {
+    unslice_note = std::to_string(keep_sliced.size()) + " sliced node(s) stay sliced" +
+                   (first_failure.empty() ? "" : ": " + first_failure);
+  } else if (whole && !joined) {
+    unslice_note = first_failure;
+  }
+  if (!joined && (whole_nodes || !executor)) {
+    DS_RETURN_IF_ERROR(build_executor(false));
+  }
   DS_RETURN_IF_ERROR(load_resident());
   if (!plan.blocks.empty()) {
     DS_TRY(ring, Buffer::allocate(allocator, plan.ring_bytes, MemoryClass::IOBuffers, "weight ring", false,
@@ -255,6 +474,8 @@ Status BlockStreamSession::Impl::prepare(const std::string& dsk_path, Storage& s
   ex.threads = options.threads;
   ex.use_dnnl = options.use_dnnl;
   ex.profile_nodes = true;  // two clock reads per node: the measured times feed replan()
+  executor_options = ex;
+  sliced_graph = g;
   uint64_t planned = 0;
   ex.planned_bytes = &planned;
   const Requirement& req = options.requirement;
@@ -388,7 +609,12 @@ Result<std::vector<Tensor>> BlockStreamSession::run(std::span<const TensorView> 
   m.report.eta = m.report.wall_ms > 0 ? std::max(m.report.read_ms, compute_ms) / m.report.wall_ms : 0;
   m.report.peak_managed_bytes = m.allocator.peak_bytes();
   m.report.blocks = nb;
-  m.last_node_ms = m.executor->node_times_ms();
+  m.report.unsliced_nodes = m.whole_nodes ? static_cast<int>(m.unsliced->groups.size()) : 0;
+  if (m.whole_nodes) {
+    m.last_node_ms.clear();
+  } else {
+    m.last_node_ms = m.executor->node_times_ms();
+  }
   return outs;
 }
 
@@ -424,7 +650,8 @@ Result<PlanInput> BlockStreamSession::plan_input_of(const std::string& dsk_path,
   return m.plan_input;
 }
 
-const Graph& BlockStreamSession::graph() const { return impl_->executor->graph(); }
+const Graph& BlockStreamSession::graph() const { return impl_->sliced_graph; }
+const std::string& BlockStreamSession::unslice_note() const { return impl_->unslice_note; }
 const Plan& BlockStreamSession::plan() const { return impl_->plan; }
 const PlanInput& BlockStreamSession::plan_input() const { return impl_->plan_input; }
 const StreamReport& BlockStreamSession::last_report() const { return impl_->report; }

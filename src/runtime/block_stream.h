@@ -45,6 +45,12 @@ struct StreamOptions {
   // libdnnl code pages; thread stacks add a little. With it, process RSS growth stays within the
   // budget's 5 % slack at 32 MiB (tests/models/rss_test.cc).
   uint64_t unmanaged_reserve_bytes = uint64_t{1} << 20;
+  // A plan that keeps every piece resident runs the graph with pack's slices put back together
+  // (transform/unslice.h): each sliced node runs whole, on the weights of its slices joined into
+  // the unsliced kernel's layout at plan time — the in-memory run, without per-slice calls and
+  // Concat copies. False: run the slices (deepshark profile measures them, as streamed plans run
+  // them).
+  bool unslice_resident = true;
   // Called after each block of a run: (blocks done, blocks total).
   std::function<void(int, int)> progress;
 };
@@ -59,6 +65,7 @@ struct StreamReport {
   uint64_t peak_managed_bytes = 0;
   int blocks = 0;
   bool direct_io = false;
+  int unsliced_nodes = 0;       // sliced nodes this run computed whole (StreamOptions::unslice_resident)
 };
 
 class BlockStreamSession {
@@ -86,8 +93,12 @@ class BlockStreamSession {
   // plan is restored (when that fails too, e.g. out of memory, the next run() restores it).
   Status replan(const Requirement& requirement);
   double last_replan_ms() const;  // time spent planning in the last replan() (not reading)
-  // Per-node compute times of the last run (ms, execution order).
+  // Per-node compute times of the last run (ms, execution order of graph()); empty after a run
+  // that computed sliced nodes whole (their slices have no times of their own).
   const std::vector<double>& node_times_ms() const;
+  // Why the last all-resident plan runs its sliced nodes as slices ("" when it runs them whole or
+  // the plan streams), e.g. the budget has no room for joining their weights.
+  const std::string& unslice_note() const;
 
   const Graph& graph() const;
   const Plan& plan() const;

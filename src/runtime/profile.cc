@@ -188,6 +188,7 @@ Result<DeviceProfile> profile_storage(const StorageProfileOptions& o) {
 Status profile_model_compute(const std::string& dsk_path, int threads, int runs, DeviceProfile* prof) {
   StreamOptions so;
   so.threads = threads;
+  so.unslice_resident = false;  // the planner costs slices, as streamed plans run them
   // All weights resident when they fit in half of the available memory, else streamed under it.
   uint64_t avail = 0;
   {

@@ -156,6 +156,11 @@ int cmd_run(const Args& a) {
                    st.blocks, st.bytes_read / 1048576.0, st.direct_io ? "direct I/O" : "buffered I/O", st.read_ms,
                    st.compute_ms, st.stall_ms, st.eta);
     }
+    if (st.unsliced_nodes > 0) {
+      std::fprintf(stderr, "every piece resident: %d sliced nodes run whole (as in memory)\n", st.unsliced_nodes);
+    }
+    const std::string note = s.plan().unslice_note;
+    if (!note.empty()) std::fprintf(stderr, "every piece resident, slices not joined: %s\n", note.c_str());
   }
   if (!a.report_json.empty()) {
     std::ofstream f(a.report_json);
@@ -166,7 +171,7 @@ int cmd_run(const Args& a) {
       << ",\"scratch_bytes\":" << mem.scratch_bytes << ",\"memory_budget_bytes\":" << a.memory
       << ",\"bytes_read\":" << st.bytes_read << ",\"read_ms\":" << st.read_ms << ",\"compute_ms\":" << st.compute_ms
       << ",\"stall_ms\":" << st.stall_ms << ",\"eta\":" << st.eta << ",\"blocks\":" << st.blocks
-      << ",\"direct_io\":" << (st.direct_io ? "true" : "false") << ",\"rss_before_first_run_bytes\":"
+      << ",\"unsliced_nodes\":" << st.unsliced_nodes << ",\"direct_io\":" << (st.direct_io ? "true" : "false") << ",\"rss_before_first_run_bytes\":"
       << rss_before_first_run << ",\"peak_rss_bytes\":" << peak_rss << "}\n";
     if (!f) return fail(ds::make_error(ds::ErrorCode::IOError, "write", "report", a.report_json, std::strerror(errno)));
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <sstream>
 
 #include "kernels/dnnl/dnnl_kernels.h"
@@ -371,6 +372,180 @@ std::unique_ptr<Kernel> PrimitiveKernel::Builder::finish() {
   for (Step& s : k_->steps_)
     for (size_t b = 0; b < s.bindings.size(); ++b) s.args[b].memory = s.bindings[b].mem.get();
   return std::move(k_);
+}
+
+}  // namespace deepshark::dnnl_backend
+
+namespace deepshark::dnnl_backend {
+
+namespace {
+
+// "[1,2,3]" -> {1,2,3}; false on anything else or more than `max` entries.
+bool parse_list(const std::string& text, std::vector<int64_t>* out, size_t max) {
+  out->clear();
+  if (text.size() < 2 || text.front() != '[' || text.back() != ']') return false;
+  const std::string body = text.substr(1, text.size() - 2);
+  if (body.empty()) return true;
+  std::istringstream is(body);
+  std::string item;
+  while (std::getline(is, item, ',')) {
+    if (item.empty() || out->size() >= max) return false;
+    size_t used = 0;
+    try {
+      out->push_back(std::stoll(item, &used));
+    } catch (...) {
+      return false;
+    }
+    if (used != item.size()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<memory::desc> parse_desc(const std::string& text) {
+  auto bad = [&](const std::string& why) {
+    return make_error(ErrorCode::InvalidArgument, "parse", "oneDNN layout", text.substr(0, 80), why);
+  };
+  std::map<std::string, std::string> f;
+  std::istringstream is(text);
+  std::string item;
+  bool first = true;
+  while (std::getline(is, item, ';')) {
+    if (first) {
+      if (item != "dnnl2") return bad("not a oneDNN layout text");
+      first = false;
+      continue;
+    }
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos) return bad("field without '='");
+    f[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  if (f["fmt"] != "blocked") return bad("only blocked layouts are read back");
+  dnnl_memory_desc_t d{};
+  std::vector<int64_t> dims, padded, poff, strides, blks, idxs;
+  if (!parse_list(f["dims"], &dims, DNNL_MAX_NDIMS) || dims.empty() || !parse_list(f["padded"], &padded, DNNL_MAX_NDIMS) ||
+      !parse_list(f["poff"], &poff, DNNL_MAX_NDIMS) || !parse_list(f["strides"], &strides, DNNL_MAX_NDIMS) ||
+      !parse_list(f["inner_blks"], &blks, DNNL_MAX_NDIMS) || !parse_list(f["inner_idxs"], &idxs, DNNL_MAX_NDIMS) ||
+      padded.size() != dims.size() || poff.size() != dims.size() || strides.size() != dims.size() ||
+      blks.size() != idxs.size()) {
+    return bad("malformed dims, strides or blocks");
+  }
+  if (f["dt"] != std::to_string(static_cast<int>(dnnl_f32)) || f["extra"] != "0,0,0" || f["off0"] != "0") {
+    return bad("not a plain f32 weight layout");
+  }
+  d.ndims = static_cast<int>(dims.size());
+  d.data_type = dnnl_f32;
+  d.format_kind = dnnl_blocked;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    d.dims[i] = dims[i];
+    d.padded_dims[i] = padded[i];
+    d.padded_offsets[i] = poff[i];
+    d.format_desc.blocking.strides[i] = strides[i];
+  }
+  d.format_desc.blocking.inner_nblks = static_cast<int>(blks.size());
+  for (size_t i = 0; i < blks.size(); ++i) {
+    if (idxs[i] < 0 || idxs[i] >= d.ndims) return bad("block index out of range");
+    d.format_desc.blocking.inner_blks[i] = blks[i];
+    d.format_desc.blocking.inner_idxs[i] = idxs[i];
+  }
+  memory::desc md(d);
+  // The text must be exactly what describe_desc() writes for it (sizes included).
+  if (describe_desc(md) != text) return bad("does not describe a consistent layout");
+  return md;
+}
+
+namespace {
+
+// The region's descriptor with the value's dims (first two axes swapped back where the layout
+// holds them swapped), checked against the bytes the buffer holds.
+Result<memory::desc> value_desc(const WeightRegion& r) {
+  memory::desc md;
+  if (r.layout == "plain") {
+    md = plain_desc(r.value_shape);
+  } else {
+    DS_TRY(md, parse_desc(r.layout));
+    if (r.swap01) {
+      if (md.data.ndims < 2) {
+        return make_error(ErrorCode::InvalidArgument, "join", "weight", r.layout.substr(0, 60), "cannot swap a 1-D layout");
+      }
+      std::vector<int> perm(static_cast<size_t>(md.data.ndims));
+      for (size_t i = 0; i < perm.size(); ++i) perm[i] = static_cast<int>(i);
+      std::swap(perm[0], perm[1]);
+      md = md.permute_axes(perm);
+    }
+  }
+  if (md.dims() != to_dims(r.value_shape)) {
+    return make_error(ErrorCode::InvalidArgument, "join", "weight", r.layout.substr(0, 60),
+                      "its dims are not those of its value " + shape_to_string(r.value_shape));
+  }
+  if (md.get_size() > r.bytes) {
+    return make_error(ErrorCode::InvalidArgument, "join", "weight", r.layout.substr(0, 60),
+                      "its layout needs more bytes than its buffer holds");
+  }
+  return md;
+}
+
+Status reorder_region(const memory::desc& src_md, const std::byte* src, const memory::desc& dst_md, std::byte* dst,
+                      const std::string& what) {
+  try {
+    memory s(src_md, engine(), const_cast<std::byte*>(src));
+    memory d(dst_md, engine(), dst);
+    dnnl::reorder(s, d).execute(stream(), s, d);
+    stream().wait();
+  } catch (const dnnl::error& e) {
+    return make_error(ErrorCode::Unsupported, "join", "weight part", what.substr(0, 60),
+                      std::string("oneDNN cannot copy it there: ") + e.what());
+  }
+  return Status::ok_status();
+}
+
+}  // namespace
+
+Result<bool> layout_swaps_value(const std::string& layout, const Shape& value_shape, int swapped_hint) {
+  if (layout == "plain") return false;
+  DS_TRY(memory::desc md, parse_desc(layout));
+  const Dims d = md.dims(), v = to_dims(value_shape);
+  Dims sw = v;
+  if (sw.size() >= 2) std::swap(sw[0], sw[1]);
+  const bool same = d == v, swapped = d == sw;
+  if (same && swapped && swapped_hint >= 0) return swapped_hint == 1;
+  if (same != swapped) return swapped;
+  return make_error(ErrorCode::Unsupported, "join", "weight", layout.substr(0, 60),
+                    same ? "cannot tell its orientation (square)" : "its dims are not those of its value " + shape_to_string(value_shape));
+}
+
+Status insert_part(const WeightRegion& part, const WeightRegion& whole, int axis, int64_t offset) {
+  DS_TRY(memory::desc src, value_desc(part));
+  DS_TRY(memory::desc dst, value_desc(whole));
+  const Dims pd = src.dims(), wd = dst.dims();
+  bool ok = axis >= 0 && static_cast<size_t>(axis) < pd.size() && pd.size() == wd.size() && offset >= 0 &&
+            offset + pd[axis] <= wd[axis];
+  for (size_t i = 0; ok && i < pd.size(); ++i) ok = static_cast<int>(i) == axis || pd[i] == wd[i];
+  if (!ok) {
+    return make_error(ErrorCode::InvalidArgument, "join", "weight part", part.layout.substr(0, 60),
+                      shape_to_string(part.value_shape) + " at " + std::to_string(offset) + " is not a range of " +
+                          shape_to_string(whole.value_shape) + " along axis " + std::to_string(axis));
+  }
+  Dims offsets(pd.size(), 0);
+  offsets[axis] = offset;
+  memory::desc sub;
+  try {
+    sub = dst.submemory_desc(pd, offsets);
+  } catch (const dnnl::error& e) {
+    return make_error(ErrorCode::Unsupported, "join", "weight part", part.layout.substr(0, 60),
+                      std::string("the whole layout has no sub-memory there: ") + e.what());
+  }
+  return reorder_region(src, part.data, sub, whole.data, part.layout);
+}
+
+Status copy_whole(const WeightRegion& src, const WeightRegion& dst) {
+  DS_TRY(memory::desc s, value_desc(src));
+  DS_TRY(memory::desc d, value_desc(dst));
+  if (s.dims() != d.dims()) {
+    return make_error(ErrorCode::InvalidArgument, "join", "weight", src.layout.substr(0, 60), "dims differ");
+  }
+  return reorder_region(s, src.data, d, dst.data, src.layout);
 }
 
 }  // namespace deepshark::dnnl_backend

@@ -43,6 +43,9 @@ memory::desc act_desc(const Shape& shape, ActLayout layout);
 // Stable text of a memory descriptor: data type, dims, padded dims, offset, format kind, strides,
 // inner blocks and extra flags. Equal text <=> the same bytes mean the same elements.
 std::string describe_desc(const memory::desc& md);
+// The inverse for f32 blocked layouts without extra flags (weights): InvalidArgument for any other
+// text, or one that does not round-trip through describe_desc().
+Result<memory::desc> parse_desc(const std::string& text);
 
 // Errors in the module's grammar, naming the op and the node.
 Status unsupported(const Node& node, const std::string& reason);

@@ -9,7 +9,9 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
+#include "base/shape.h"
 #include "base/status.h"
 #include "graph/graph.h"
 #include "kernels/kernel.h"
@@ -36,6 +38,30 @@ int activation_block();
 // Whether the node's kernel can write output 0 with rows KernelConfig::output_row_stride apart:
 // Gemm / MatMul with a constant 2-D weight (the fully connected kernel) and F32 operands.
 bool writes_row_strided(const Graph& graph, const Node& node);
+
+// Joining the weights of a sliced node's slices into the unsliced node's kernel layout (the block
+// stream, when every piece is resident). A region is weight bytes in a kernel's layout — a
+// weight_layout() text, or "plain" (row-major) — seen with the dims of the value it holds:
+// swap01 when the layout's first two dims are the value's swapped (inner product weights of a
+// [K, N] MatMul B, deconvolution weights). Copies are oneDNN reorders: bytes move, values do not
+// change. Each layout is checked against its value's dims and its buffer's size.
+struct WeightRegion {
+  std::string layout;
+  Shape value_shape;
+  bool swap01 = false;
+  std::byte* data = nullptr;
+  uint64_t bytes = 0;
+};
+// Whether `layout` holds `value_shape` with its first two dims swapped; swapped_hint (0 / 1, or
+// -1 for none) decides when both readings fit (a square weight). Unsupported when neither fits
+// or the square case has no hint.
+Result<bool> layout_swaps_value(const std::string& layout, const Shape& value_shape, int swapped_hint);
+// Copies `part` into `whole` at `offset` along value axis `axis`. Unsupported when oneDNN cannot
+// address that range of the whole layout (a block split across parts): join through a plain
+// staging copy of the whole then (copy_whole).
+Status insert_part(const WeightRegion& part, const WeightRegion& whole, int axis, int64_t offset);
+// Copies all of `src` into `dst` (same value dims, any layouts).
+Status copy_whole(const WeightRegion& src, const WeightRegion& dst);
 
 // Sets the thread count oneDNN uses (OpenMP).
 void set_threads(int threads);
