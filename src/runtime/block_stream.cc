@@ -250,7 +250,37 @@ Status BlockStreamSession::Impl::join_sliced_weights() {
   const std::vector<std::string> kernels = executor->kernel_names();
   joined_weights.clear();
   joined_weights.resize(bindings.size());
-  std::vector<Buffer> staging(bindings.size());
+  // Pieces are read, and joined in a plain staging copy where needed, in memory the plan already
+  // holds: the executor's arena and scratchpad are idle between runs. Only what does not fit there
+  // is allocated (and may not fit under the budget).
+  std::vector<std::span<std::byte>> idle = {executor->idle_arena(), executor->idle_scratch()};
+  auto carve = [&](uint64_t bytes) -> std::byte* {
+    for (std::span<std::byte>& r : idle) {
+      const uint64_t skip = (kPieceAlignment - reinterpret_cast<uintptr_t>(r.data()) % kPieceAlignment) % kPieceAlignment;
+      if (r.data() && r.size() >= skip + bytes) {
+        std::byte* at = r.data() + skip;
+        r = r.subspan(skip + bytes);
+        return at;
+      }
+    }
+    return nullptr;
+  };
+  std::vector<Buffer> owned;  // what did not fit in idle memory
+  auto scratch = [&](uint64_t bytes, const char* what) -> Result<std::byte*> {
+    if (std::byte* at = carve(bytes)) return at;
+    DS_TRY(Buffer b, Buffer::allocate(allocator, bytes, MemoryClass::IOBuffers, what, false, kPieceAlignment));
+    owned.push_back(std::move(b));
+    return owned.back().data();
+  };
+  uint64_t largest = 0;
+  for (size_t p = 0; p < pieces.size(); ++p) {
+    if (!piece_joins[p].empty() && !resident[p].data()) largest = std::max(largest, aligned_piece_bytes(pieces[p].bytes));
+  }
+  std::byte* read_area = nullptr;
+  if (largest > 0) {
+    DS_TRY(read_area, scratch(largest, "piece to join"));
+  }
+  std::vector<dnnl_backend::WeightRegion> staging(bindings.size());
   std::vector<dnnl_backend::WeightRegion> whole(bindings.size());
   std::vector<int> axis(bindings.size(), -1);
   std::vector<int64_t> at(bindings.size(), 0);
@@ -283,13 +313,10 @@ Status BlockStreamSession::Impl::join_sliced_weights() {
     if (piece_joins[p].empty()) continue;
     const format::PieceEntry& e = pieces[p];
     const Node& slice = sliced_graph.nodes[e.node];
-    Buffer temp;
     std::byte* src = resident[p].data();
     if (!src) {
-      DS_TRY(temp, Buffer::allocate(allocator, aligned_piece_bytes(e.bytes), MemoryClass::IOBuffers, "piece to join",
-                                    false, kPieceAlignment));
-      DS_RETURN_IF_ERROR(read_piece(static_cast<int>(p), temp.data()));
-      src = temp.data();
+      DS_RETURN_IF_ERROR(read_piece(static_cast<int>(p), read_area));
+      src = read_area;
     }
     for (const auto& [i, k] : piece_joins[p]) {
       const format::PiecePart& pp = e.parts[k];
@@ -303,18 +330,15 @@ Status BlockStreamSession::Impl::join_sliced_weights() {
       Result<bool> sw = dnnl_backend::layout_swaps_value(pp.layout, part.value_shape, b.slot >= 0 ? hint : -1);
       if (!sw.ok()) return fail_group(i, sw.status());
       part.swap01 = *sw;
-      Status s = staging[i].data() ? dnnl_backend::insert_part(part, {"plain", whole[i].value_shape, false,
-                                                                     staging[i].data(), staging[i].size()},
-                                                               axis[i], at[i])
-                                   : dnnl_backend::insert_part(part, whole[i], axis[i], at[i]);
-      if (!s.ok() && s.code() == ErrorCode::Unsupported && !staging[i].data()) {
+      Status s = staging[i].data ? dnnl_backend::insert_part(part, staging[i], axis[i], at[i])
+                                 : dnnl_backend::insert_part(part, whole[i], axis[i], at[i]);
+      if (!s.ok() && s.code() == ErrorCode::Unsupported && !staging[i].data) {
         // oneDNN cannot address this range of the whole layout: join in a plain copy, re-lay at the end.
-        const int64_t n = checked_numel(whole[i].value_shape).value_or(0);
-        DS_TRY(staging[i], Buffer::allocate(allocator, static_cast<uint64_t>(n) * sizeof(float), MemoryClass::IOBuffers,
-                                            "joining weight", false, kPieceAlignment));
-        dnnl_backend::WeightRegion plain{"plain", whole[i].value_shape, false, staging[i].data(), staging[i].size()};
-        if (at[i] > 0) s = dnnl_backend::copy_whole(whole[i], plain);
-        if (s.ok() || at[i] == 0) s = dnnl_backend::insert_part(part, plain, axis[i], at[i]);
+        const uint64_t bytes = static_cast<uint64_t>(checked_numel(whole[i].value_shape).value_or(0)) * sizeof(float);
+        DS_TRY(std::byte* area, scratch(bytes, "joining weight"));
+        staging[i] = {"plain", whole[i].value_shape, false, area, bytes};
+        s = at[i] > 0 ? dnnl_backend::copy_whole(whole[i], staging[i]) : Status::ok_status();
+        if (s.ok()) s = dnnl_backend::insert_part(part, staging[i], axis[i], at[i]);
       }
       if (!s.ok()) return fail_group(i, s);
       at[i] += part.value_shape[axis[i]];
@@ -328,10 +352,9 @@ Status BlockStreamSession::Impl::join_sliced_weights() {
                                       "its slices cover " + std::to_string(at[i]) + " of " +
                                           std::to_string(whole[i].value_shape[axis[i]]) + " output channels"));
     }
-    if (staging[i].data()) {
-      Status s = dnnl_backend::copy_whole({"plain", whole[i].value_shape, false, staging[i].data(), staging[i].size()}, whole[i]);
+    if (staging[i].data) {
+      Status s = dnnl_backend::copy_whole(staging[i], whole[i]);
       if (!s.ok()) return fail_group(i, s);
-      staging[i] = Buffer();
     }
   }
   return Status::ok_status();

@@ -86,6 +86,11 @@ class Executor {
   // Points binding i at `data` (weight_bindings()[i].bytes bytes, 64-byte aligned).
   void bind_weight(size_t binding, const std::byte* data);
 
+  // The activation arena and the kernel scratchpad hold nothing between runs: a caller may use
+  // them as scratch memory then (the block stream reads pieces to join there). Empty when absent.
+  std::span<std::byte> idle_arena() { return {arena_.data(), arena_.data() ? arena_.size() : 0}; }
+  std::span<std::byte> idle_scratch() { return {scratch_.data(), scratch_.data() ? scratch_.size() : 0}; }
+
   const Graph& graph() const { return graph_; }
   const ExecutorSummary& summary() const { return summary_; }
   const ArenaLayout& arena_layout() const { return layout_; }
