@@ -40,6 +40,12 @@ Result<Graph> load_model(const ModelSource& source) {
   }
   if (ext == ".onnx") return import_onnx(path);
   if (ext == ".pb") return import_tf(path);
+  if (ext == ".dsk") {
+    // Reached by inspect and pack: run and plan open .dsk files themselves.
+    return make_error(ErrorCode::InvalidArgument, "load", "model", path,
+                      "a packed block stream file (.dsk) is not a model source here: 'deepshark run' and "
+                      "'deepshark plan' take it; inspect and pack take the model it was packed from");
+  }
   return make_error(ErrorCode::InvalidArgument, "load", "model", path,
                     "unknown model format " + expected_got(".onnx, .pb, .prototxt or .dsk", ext.empty() ? "no extension" : ext));
 }

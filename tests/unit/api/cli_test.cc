@@ -56,6 +56,19 @@ TEST(Cli, MissingModelFileExitsOneWithMessage) {
   EXPECT_NE(r.output.find("failed to read model '/nonexistent/model.onnx': No such file or directory"), std::string::npos) << r.output;
 }
 
+TEST(Cli, InspectAndPackOfADskSayWhatTakesIt) {
+  const std::string dsk = ::testing::TempDir() + "/inspect_me.dsk";
+  std::ofstream(dsk) << "not looked at";
+  for (const std::string& cmd : {"inspect " + dsk, "pack " + dsk + " -o " + dsk + ".out"}) {
+    CliResult r = cli(cmd);
+    EXPECT_EQ(r.code, 1) << cmd;
+    EXPECT_NE(r.output.find("a packed block stream file (.dsk) is not a model source here: 'deepshark run' and "
+                            "'deepshark plan' take it"),
+              std::string::npos)
+        << cmd << ": " << r.output;
+  }
+}
+
 TEST(Cli, BadInputFileExitsOne) {
   DS_REQUIRE_SHARED_MODELS();
   std::string bad = ::testing::TempDir() + "/bad_input.npy";
