@@ -10,6 +10,7 @@
 #include "kernels/dnnl/dnnl_kernels.h"
 #include "runtime/executor.h"
 #include "runtime/kernel_factory.h"
+#include "transform/unslice.h"
 #include "transform/prepare.h"
 #include "runtime/layout_assign.h"
 #include "runtime/lifetimes.h"
@@ -184,6 +185,27 @@ Result<PackReport> pack_graph(Graph g, const std::string& out_path, const PackGr
   const ValueLifetimes views = compute_lifetimes(g, lifetime_options);
   const std::vector<bool>& view_node = views.alias_node;
   std::vector<bool> piece_backed(g.values.size(), false);
+  // Output channels of each slice (the piece table records them; errors name them).
+  std::vector<std::pair<uint64_t, uint64_t>> slice_range(g.nodes.size(), {0, 0});
+  {
+    std::vector<int> producer(g.values.size(), -1);
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      for (ValueId o : g.nodes[i].outputs) producer[o] = static_cast<int>(i);
+    }
+    for (const Node& cat : g.nodes) {
+      if (cat.op != OpType::Concat || cat.name.size() < 7 || cat.name.compare(cat.name.size() - 7, 7, "#concat") != 0) continue;
+      const std::string base = cat.name.substr(0, cat.name.size() - 7);
+      uint64_t at = 0;
+      for (size_t k = 0; k < cat.inputs.size(); ++k) {
+        const int sn = producer[cat.inputs[k]];
+        SlicePlan sp;
+        if (sn < 0 || g.nodes[sn].name != base + "#s" + std::to_string(k) || !plan_slice(g, g.nodes[sn], &sp).empty()) break;
+        const uint64_t width = static_cast<uint64_t>(g.value(cat.inputs[k]).shape[sp.output_axis]);
+        slice_range[sn] = {at, at + width};
+        at += width;
+      }
+    }
+  }
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& n = g.nodes[i];
     if (view_node[i]) continue;
@@ -194,6 +216,8 @@ Result<PackReport> pack_graph(Graph g, const std::string& out_path, const PackGr
            make_node_kernel(g, n, node_kernel_config(g, layout_plan, config, i, &views), options.use_dnnl));
     PieceMeta meta;
     meta.node = static_cast<uint32_t>(i);
+    meta.slice_begin = slice_range[i].first;
+    meta.slice_end = slice_range[i].second;
     uint64_t size = 0;
     // Parts: the kernel's weight slots, then plain constant inputs not claimed by a slot.
     std::vector<int> claimed;

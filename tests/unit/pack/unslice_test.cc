@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <map>
 
+#include "format/dsk_file.h"
 #include "pack/pack.h"
 #include "pack/slice.h"
 #include "runtime/block_stream.h"
@@ -168,6 +170,34 @@ class WholeNodes : public ::testing::Test {
   Tensor x_;
   std::vector<Tensor> ref_;
 };
+
+TEST_F(WholeNodes, ThePieceTableRecordsEachSlicesOutputChannels) {
+  auto f = format::DskFile::open(path_);
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  std::map<std::string, std::vector<std::pair<uint64_t, uint64_t>>> ranges;
+  for (const format::PieceEntry& e : f->pieces()) {
+    const std::string& name = f->graph().nodes[e.node].name;
+    const size_t hash = name.find("#s");
+    if (hash == std::string::npos) {
+      EXPECT_FALSE(e.sliced()) << name;
+      continue;
+    }
+    ASSERT_TRUE(e.sliced()) << name;
+    ranges[name.substr(0, hash)].push_back({e.slice_begin, e.slice_end});
+  }
+  ASSERT_EQ(static_cast<int>(ranges.size()), groups_);
+  const std::map<std::string, uint64_t> channels = {{"conv1", 64}, {"conv2", 96}, {"conv3", 96}, {"fc1", 300}, {"fc2", 50}};
+  for (const auto& [node, r] : ranges) {
+    ASSERT_TRUE(channels.count(node)) << node;
+    uint64_t at = 0;
+    for (const auto& [b, e] : r) {
+      EXPECT_EQ(b, at) << node;
+      EXPECT_GT(e, b) << node;
+      at = e;
+    }
+    EXPECT_EQ(at, channels.at(node)) << node;
+  }
+}
 
 TEST_F(WholeNodes, AllResidentPlansRunSlicedNodesWholeAndStreamingPlansRunSlices) {
   StreamOptions so;
