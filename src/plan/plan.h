@@ -37,6 +37,11 @@ struct PlanInput {
   std::string model;
   std::vector<PieceSummary> pieces;  // execution order
   uint64_t fixed_bytes = 0;          // arena + scratchpad + inline constants: held whatever the plan
+  // The activation arena inside fixed_bytes: its size, the least any layout could have (the most
+  // bytes live at one step) and the placement order chosen (runtime/arena_planner.h). Reports only.
+  uint64_t arena_bytes = 0;
+  uint64_t arena_lower_bound_bytes = 0;
+  std::string arena_order;
   // Part of a streaming budget left unplanned for what a run touches outside managed memory
   // (oneDNN code pages faulted in by the first run, thread stacks): a plan that streams keeps
   // fixed + resident + ring <= budget - min(reserve, budget / 32) (streaming_limit). Plans that

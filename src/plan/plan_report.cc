@@ -62,6 +62,11 @@ std::string plan_report_text(const PlanInput& in, const Plan& plan) {
   const uint64_t total = total_piece_bytes(in);
   o << "model: " << in.model << " (" << in.pieces.size() << " pieces, " << format_size(total) << " of weights, "
     << format_size(in.fixed_bytes) << " fixed)\n";
+  if (!in.arena_order.empty()) {
+    o << "activations: arena " << format_size(in.arena_bytes) << " ("
+      << (in.arena_bytes == in.arena_lower_bound_bytes ? "the least possible" : "at least " + format_size(in.arena_lower_bound_bytes) + " needed")
+      << ": tensors placed " << in.arena_order << ")\n";
+  }
   o << "cost model: " << (in.cost_source.empty() ? "unknown" : in.cost_source) << "\n";
   o << "planner: " << plan.planner << "\n";
   if (plan.all_resident) {
@@ -107,7 +112,8 @@ std::string plan_report_json(const PlanInput& in, const Plan& plan) {
   o << "{\"model\":" << jstr(in.model) << ",\"cost_model\":" << jstr(in.cost_source) << ",\"planner\":"
     << jstr(plan.planner) << ",\"all_resident\":" << (plan.all_resident ? "true" : "false")
     << ",\"budget_bytes\":" << plan.budget_bytes << ",\"predicted_peak_bytes\":" << plan.predicted_peak_bytes
-    << ",\"fixed_bytes\":" << plan.fixed_bytes
+    << ",\"fixed_bytes\":" << plan.fixed_bytes << ",\"arena_bytes\":" << in.arena_bytes
+    << ",\"arena_lower_bound_bytes\":" << in.arena_lower_bound_bytes << ",\"arena_order\":" << jstr(in.arena_order)
     << ",\"reserve_bytes\":" << (plan.all_resident ? 0 : streaming_reserve(in, plan.budget_bytes))
     << ",\"resident_bytes\":" << plan.resident_bytes
     << ",\"ring_slots\":" << plan.ring_slots << ",\"ring_slot_bytes\":" << plan.ring_slot_bytes

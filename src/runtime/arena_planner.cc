@@ -1,6 +1,7 @@
 #include "runtime/arena_planner.h"
 
 #include <algorithm>
+#include <functional>
 #include <numeric>
 
 namespace deepshark {
@@ -11,16 +12,12 @@ std::string ArenaLayout::to_string() const {
   return s;
 }
 
-ArenaLayout plan_arena(const std::vector<ArenaRequest>& requests, uint64_t alignment) {
-  const size_t n = requests.size();
+namespace {
+
+ArenaLayout place_in_order(const std::vector<ArenaRequest>& requests, const std::vector<size_t>& order,
+                           uint64_t alignment) {
   ArenaLayout layout;
-  layout.offsets.assign(n, 0);
-  std::vector<size_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    if (requests[a].bytes != requests[b].bytes) return requests[a].bytes > requests[b].bytes;
-    return requests[a].first < requests[b].first;
-  });
+  layout.offsets.assign(requests.size(), 0);
   auto align = [&](uint64_t v) { return (v + alignment - 1) / alignment * alignment; };
   std::vector<size_t> placed;
   std::vector<std::pair<uint64_t, uint64_t>> busy;  // [begin, end) of overlapping placed tensors
@@ -44,6 +41,53 @@ ArenaLayout plan_arena(const std::vector<ArenaRequest>& requests, uint64_t align
     placed.push_back(i);
   }
   return layout;
+}
+
+}  // namespace
+
+ArenaLayout plan_arena(const std::vector<ArenaRequest>& requests, uint64_t alignment) {
+  const size_t n = requests.size();
+  auto align = [&](uint64_t v) { return (v + alignment - 1) / alignment * alignment; };
+  auto span = [&](size_t i) { return static_cast<uint64_t>(requests[i].last - requests[i].first + 1); };
+  using Less = std::function<bool(size_t, size_t)>;
+  const std::vector<std::pair<const char*, Less>> orders = {
+      {"largest first", [&](size_t a, size_t b) { return requests[a].bytes > requests[b].bytes; }},
+      {"longest-lived first", [&](size_t a, size_t b) { return span(a) > span(b); }},
+      {"largest bytes x lifetime first",
+       [&](size_t a, size_t b) { return requests[a].bytes * span(a) > requests[b].bytes * span(b); }},
+      {"first step first", [&](size_t a, size_t b) { return requests[a].first < requests[b].first; }},
+  };
+  ArenaLayout best;
+  for (const auto& [name, less] : orders) {
+    std::vector<size_t> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    // Ties: earlier first step, then index (stable).
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      if (less(a, b)) return true;
+      if (less(b, a)) return false;
+      return requests[a].first < requests[b].first;
+    });
+    ArenaLayout l = place_in_order(requests, order, alignment);
+    if (best.order.empty() || l.total_bytes < best.total_bytes) {
+      best = std::move(l);
+      best.order = name;
+    }
+  }
+  if (best.order.empty()) best.offsets.assign(n, 0);
+  // Lower bound: the most aligned bytes live at one step (sweep over first / last + 1 events).
+  std::vector<std::pair<int64_t, int64_t>> events;
+  for (const ArenaRequest& r : requests) {
+    if (r.bytes == 0) continue;
+    events.emplace_back(r.first, static_cast<int64_t>(align(r.bytes)));
+    events.emplace_back(static_cast<int64_t>(r.last) + 1, -static_cast<int64_t>(align(r.bytes)));
+  }
+  std::sort(events.begin(), events.end());  // frees (negative) before allocations at the same step
+  int64_t live = 0;
+  for (const auto& [step, delta] : events) {
+    live += delta;
+    best.lower_bound_bytes = std::max(best.lower_bound_bytes, static_cast<uint64_t>(live));
+  }
+  return best;
 }
 
 }  // namespace deepshark

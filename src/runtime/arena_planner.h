@@ -21,12 +21,16 @@ struct ArenaRequest {
 struct ArenaLayout {
   std::vector<uint64_t> offsets;  // one per request
   uint64_t total_bytes = 0;
+  // No layout can be smaller: the most (aligned) bytes live at one step.
+  uint64_t lower_bound_bytes = 0;
+  std::string order;  // the placement order that gave this layout
   std::string to_string() const;
 };
 
-// Greedy by size (largest first, ties by earlier first step, then index): each tensor goes to the
-// lowest offset where it fits among already-placed tensors whose lifetimes overlap it.
-// Offsets are multiples of `alignment`. Deterministic.
+// Places tensors one by one, each at the lowest offset where it fits among already-placed tensors
+// whose lifetimes overlap it, in each of a few orders — largest first; longest-lived first;
+// largest bytes x lifetime first; by first step — and keeps the smallest arena (ties: the
+// earlier order). Offsets are multiples of `alignment`. Deterministic.
 ArenaLayout plan_arena(const std::vector<ArenaRequest>& requests, uint64_t alignment);
 
 }  // namespace deepshark

@@ -520,6 +520,9 @@ Status BlockStreamSession::Impl::prepare(const std::string& dsk_path, Storage& s
 
   // Plan: fixed memory is what the executor already holds.
   plan_input.fixed_bytes = allocator.current_bytes();
+  plan_input.arena_bytes = executor->arena_layout().total_bytes;
+  plan_input.arena_lower_bound_bytes = executor->arena_layout().lower_bound_bytes;
+  plan_input.arena_order = executor->arena_layout().order;
   const Graph& graph = executor->graph();
   plan_input.node_ms = estimate_node_ms(graph, options.threads);
   if (!options.profile_path.empty()) {

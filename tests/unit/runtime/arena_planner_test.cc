@@ -33,6 +33,23 @@ TEST(ArenaPlanner, AlignsOffsets) {
   EXPECT_EQ(l.total_bytes, 192u);
 }
 
+TEST(ArenaPlanner, KeepsTheSmallestOfSeveralOrders) {
+  // Largest first: r0 (256, 2..5) at 0, r1 (192, 1..1) at 0, r3 (192, 1..2) at 256, r2 (128, 0..1)
+  // finds no 128-byte gap below r3 -> 448: 576 bytes. By first step: r2 at 0, r1 at 128, r3 at
+  // 320, r0 (lives after r1 and r2) at 0: 512 bytes, the lower bound (128 + 192 + 192 at step 1).
+  ArenaLayout l = plan_arena({{256, 2, 5}, {192, 1, 1}, {128, 0, 1}, {192, 1, 2}}, 64);
+  EXPECT_EQ(l.offsets, (std::vector<uint64_t>{0, 128, 0, 320}));
+  EXPECT_EQ(l.total_bytes, 512u);
+  EXPECT_EQ(l.lower_bound_bytes, 512u);
+  EXPECT_EQ(l.order, "first step first");
+}
+
+TEST(ArenaPlanner, LowerBoundIsTheMostBytesLiveAtOneStep) {
+  ArenaLayout l = plan_arena({{100, 0, 1}, {50, 1, 2}, {100, 2, 3}}, 64);
+  EXPECT_EQ(l.lower_bound_bytes, 192u);  // 128 + 64 at steps 1 and 2
+  EXPECT_EQ(plan_arena({}, 64).lower_bound_bytes, 0u);
+}
+
 TEST(ArenaPlanner, ZeroByteRequestsTakeNoSpace) {
   ArenaLayout l = plan_arena({{0, 0, 5}, {64, 0, 5}}, 64);
   EXPECT_EQ(l.offsets[1], 0u);
