@@ -32,6 +32,74 @@ int block_end_step(const PlanInput& in, const Plan& plan, size_t b) {
   return b + 1 < plan.blocks.size() ? in.pieces[plan.blocks[b + 1].pieces.front()].node : node_count(in);
 }
 
+double simulate_pipeline(const std::vector<double>& load, const std::vector<double>& compute, size_t slots,
+                         double read_factor, double compute_factor, double cutoff, Prediction* timeline) {
+  const size_t nb = load.size();
+  slots = std::max<size_t>(slots, 1);
+  double read_left = 0, compute_left = 0;  // work (time alone) not yet done
+  for (size_t b = 0; b < nb; ++b) {
+    read_left += load[b];
+    compute_left += compute[b];
+  }
+  if (timeline) {
+    timeline->read_start_ms.assign(nb, 0);
+    timeline->read_end_ms.assign(nb, 0);
+    timeline->compute_start_ms.assign(nb, 0);
+    timeline->compute_end_ms.assign(nb, 0);
+  }
+  const double limit = cutoff + 1e-9;
+  double t = 0;
+  size_t next_read = 0, reads_done = 0, next_compute = 0;
+  bool reading = false, computing = false;
+  double r_rem = 0, c_rem = 0;  // work left in the current read / compute
+  // Block b may be read once block b - slots has computed (its slot is free then).
+  auto can_read = [&](size_t b) { return b < nb && (b < slots || next_compute > b - slots); };
+  while (next_compute < nb) {
+    if (!reading && can_read(next_read)) {
+      reading = true;
+      r_rem = load[next_read];
+      if (timeline) timeline->read_start_ms[next_read] = t;
+    }
+    if (!computing && next_compute < reads_done) {
+      computing = true;
+      c_rem = compute[next_compute];
+      if (timeline) timeline->compute_start_ms[next_compute] = t;
+    }
+    // Each channel runs at full speed alone; both slow down while they overlap.
+    const bool both = reading && computing;
+    const double rs = both ? 1.0 / read_factor : 1.0, cs = both ? 1.0 / compute_factor : 1.0;
+    const double dr = reading ? r_rem / rs : INFINITY, dc = computing ? c_rem / cs : INFINITY;
+    const double dt = std::min(dr, dc);
+    if (!(dt < INFINITY)) break;  // nothing can run (cannot happen for slots >= 1)
+    t += dt;
+    if (reading) {
+      const double done = dr <= dc ? r_rem : dt * rs;
+      r_rem -= done;
+      read_left -= done;
+    }
+    if (computing) {
+      const double done = dc <= dr ? c_rem : dt * cs;
+      c_rem -= done;
+      compute_left -= done;
+    }
+    if (reading && dr <= dc) {
+      reading = false;
+      if (timeline) timeline->read_end_ms[next_read] = t;
+      ++next_read;
+      ++reads_done;
+    }
+    if (computing && dc <= dr) {
+      computing = false;
+      if (timeline) timeline->compute_end_ms[next_compute] = t;
+      ++next_compute;
+      // Nothing finishes before the work left on either channel is done at full speed.
+      const double bound = t + std::max(std::max(read_left, 0.0), std::max(compute_left, 0.0));
+      if (bound > limit) return bound;
+    }
+  }
+  return t;
+}
+
 Prediction predict_plan(const PlanInput& in, const Plan& plan) {
   Prediction p;
   p.compute_ms = in_memory_ms(in);
@@ -45,12 +113,10 @@ Prediction predict_plan(const PlanInput& in, const Plan& plan) {
     double l = 0;
     for (int i : plan.blocks[b].pieces) l += in.io.load_ms(aligned_piece_bytes(in.pieces[i].bytes));
     p.block_load_ms.push_back(l);
-    p.block_compute_ms.push_back(in.stream_compute_factor *
-                                 nodes_ms(in, block_first_step(in, plan, b), block_end_step(in, plan, b)));
+    p.block_compute_ms.push_back(nodes_ms(in, block_first_step(in, plan, b), block_end_step(in, plan, b)));
     p.load_ms += l;
   }
-  p.compute_ms *= in.stream_compute_factor;  // kernels share the cores with the loader
-  // T* = max over k of (L_1 + ... + L_k + C_k + ... + C_n).
+  // T* = max over k of (L_1 + ... + L_k + C_k + ... + C_n), with the times alone.
   double suffix = 0;
   std::vector<double> suffix_c(nb + 1, 0);
   for (size_t b = nb; b-- > 0;) suffix_c[b] = suffix += p.block_compute_ms[b];
@@ -60,21 +126,8 @@ Prediction predict_plan(const PlanInput& in, const Plan& plan) {
     p.t_star_ms = std::max(p.t_star_ms, prefix + suffix_c[k]);
   }
   // The pipeline as BlockStreamSession::run drives it.
-  const size_t slots = static_cast<size_t>(std::max(plan.ring_slots, 1));
-  std::vector<double> submit(nb, 0.0);
-  p.read_start_ms.resize(nb);
-  p.read_end_ms.resize(nb);
-  p.compute_start_ms.resize(nb);
-  p.compute_end_ms.resize(nb);
-  double reader_free = 0, compute_free = 0;
-  for (size_t b = 0; b < nb; ++b) {
-    p.read_start_ms[b] = std::max(reader_free, submit[b]);
-    p.read_end_ms[b] = reader_free = p.read_start_ms[b] + p.block_load_ms[b];
-    p.compute_start_ms[b] = std::max(compute_free, p.read_end_ms[b]);
-    p.compute_end_ms[b] = compute_free = p.compute_start_ms[b] + p.block_compute_ms[b];
-    if (b + slots < nb) submit[b + slots] = p.compute_end_ms[b];
-  }
-  p.latency_ms = compute_free;
+  p.latency_ms = simulate_pipeline(p.block_load_ms, p.block_compute_ms, static_cast<size_t>(std::max(plan.ring_slots, 1)),
+                                   in.stream_read_factor, in.stream_compute_factor, INFINITY, &p);
   p.serial_ms = p.load_ms + p.compute_ms;
   p.eta = p.latency_ms > 0 ? std::max(p.load_ms, p.compute_ms) / p.latency_ms : 0;
   return p;

@@ -2,13 +2,18 @@
 // block compute c_b = the nodes it runs (from its first piece's node up to the next block's first
 // node; the first block also runs every node before it, the last every node after), and a
 // simulation of the pipeline exactly as the block stream runs it: a ring of depth + 1 slots, one
-// reader thread in FIFO order, block b + depth + 1 submitted when block b has computed. In a plan
-// that streams, node times are scaled by PlanInput::stream_compute_factor (a measured slowdown of
-// the kernels while the loader runs on the same cores).
+// reader thread in FIFO order, block b + depth + 1 submitted when block b has computed. The reader
+// and the kernels share the cores: while a read and a compute overlap, the read proceeds at
+// 1 / stream_read_factor and the compute at 1 / stream_compute_factor of its speed alone (both
+// measured by `deepshark profile --model`); alone, each runs at full speed (load then compute,
+// prefetch depth 0, never overlaps).
 //
 //   ds::Prediction p = ds::predict_plan(input, plan);     // latency, T*, L, C, eta, per-block times
 //   double t = ds::in_memory_ms(input);                   // C: the everything-resident latency
 #pragma once
+
+#include <cmath>
+#include <vector>
 
 #include "plan/plan.h"
 
@@ -27,5 +32,12 @@ int block_end_step(const PlanInput& input, const Plan& plan, size_t b);
 
 // Simulates one run of the plan (see above). Pure and O(pieces + nodes).
 Prediction predict_plan(const PlanInput& input, const Plan& plan);
+
+// The pipeline simulation itself, over per-block read and compute times (alone): returns the
+// latency. Stops early once a lower bound on the latency exceeds `cutoff` and returns that bound
+// (> cutoff). Fills the timeline when given (read / compute start and end per block).
+double simulate_pipeline(const std::vector<double>& load, const std::vector<double>& compute, size_t slots,
+                         double read_factor, double compute_factor, double cutoff = INFINITY,
+                         Prediction* timeline = nullptr);
 
 }  // namespace deepshark

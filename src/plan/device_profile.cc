@@ -281,8 +281,8 @@ Result<DeviceProfile> read_device_profile(const std::string& path) {
 }
 
 Status apply_device_profile(const DeviceProfile& p, int threads, PlanInput* in) {
-  in->io = p.io;
-  in->io.ms_per_byte = streaming_ms_per_byte(p);
+  in->io = p.io;  // reads alone; slower while kernels run (streaming calibration):
+  in->stream_read_factor = std::clamp(streaming_ms_per_byte(p) / p.io.ms_per_byte, 1.0, 4.0);
   if (p.node_ms.empty()) return Status::ok_status();
   if (p.threads != threads) {
     return make_error(ErrorCode::InvalidArgument, "apply", "profile", p.model,

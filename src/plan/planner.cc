@@ -174,7 +174,7 @@ struct Context {
   std::vector<std::vector<int>> orders;
   // Scratch for evaluate() (no allocation once warm).
   std::vector<int> start;
-  std::vector<double> block_load, compute_end;
+  std::vector<double> block_load, block_compute;
 
   explicit Context(const PlanInput& input) : in(input), orders(resident_orders(input)) {
     for (const PieceSummary& p : in.pieces) {
@@ -213,7 +213,6 @@ Score evaluate(Context& c, int depth, uint64_t slot, const Mask& resident,
                double cutoff = INFINITY) {
   Score sc;
   const int nodes = static_cast<int>(c.prefix.size()) - 1;
-  const double f = c.in.stream_compute_factor;  // as predict_plan scales streamed compute
   const double limit = cutoff + 1e-9;
   c.start.clear();
   c.block_load.clear();
@@ -241,30 +240,20 @@ Score evaluate(Context& c, int depth, uint64_t slot, const Mask& resident,
   }
   sc.streams = true;
   sc.peak = c.in.fixed_bytes + resident_bytes + static_cast<uint64_t>(depth + 1) * max_block;
-  double load_left = 0;
-  for (double l : c.block_load) load_left += l;
-  if (std::max(load_left, f * c.prefix[nodes]) > limit) {
-    sc.latency = std::max(load_left, f * c.prefix[nodes]);
+  double load_total = 0;
+  for (double l : c.block_load) load_total += l;
+  if (std::max(load_total, c.prefix[nodes]) > limit) {
+    sc.latency = std::max(load_total, c.prefix[nodes]);
     return sc;
   }
-  c.compute_end.resize(nb);
-  const size_t slots = static_cast<size_t>(depth) + 1;
-  double reader = 0, compute = 0;
+  c.block_compute.resize(nb);
   for (size_t b = 0; b < nb; ++b) {
-    const int first = b == 0 ? 0 : c.start[b];
+    const int first = std::clamp(b == 0 ? 0 : c.start[b], 0, nodes);
     const int last = std::clamp(b + 1 < nb ? c.start[b + 1] : nodes, 0, nodes);
-    const double submit = b >= slots ? c.compute_end[b - slots] : 0.0;
-    reader = std::max(reader, submit) + c.block_load[b];
-    load_left -= c.block_load[b];
-    compute = std::max(compute, reader) + f * (c.prefix[last] - c.prefix[std::clamp(first, 0, nodes)]);
-    c.compute_end[b] = compute;
-    const double bound = std::max(compute + f * (c.prefix[nodes] - c.prefix[last]), reader + load_left);
-    if (bound > limit) {
-      sc.latency = bound;
-      return sc;
-    }
+    c.block_compute[b] = c.prefix[last] - c.prefix[first];
   }
-  sc.latency = compute;
+  sc.latency = simulate_pipeline(c.block_load, c.block_compute, static_cast<size_t>(depth) + 1, c.in.stream_read_factor,
+                                 c.in.stream_compute_factor, cutoff);
   return sc;
 }
 
