@@ -265,12 +265,13 @@ Status BlockStreamSession::Impl::join_sliced_weights() {
     }
     return nullptr;
   };
-  std::vector<Buffer> owned;  // what did not fit in idle memory
-  auto scratch = [&](uint64_t bytes, const char* what) -> Result<std::byte*> {
+  // What did not fit in idle memory, per use (the read area: index 0; binding i's staging: 1 + i),
+  // freed as soon as that use ends.
+  std::vector<Buffer> owned(bindings.size() + 1);
+  auto scratch = [&](uint64_t bytes, const char* what, size_t use) -> Result<std::byte*> {
     if (std::byte* at = carve(bytes)) return at;
-    DS_TRY(Buffer b, Buffer::allocate(allocator, bytes, MemoryClass::IOBuffers, what, false, kPieceAlignment));
-    owned.push_back(std::move(b));
-    return owned.back().data();
+    DS_TRY(owned[use], Buffer::allocate(allocator, bytes, MemoryClass::IOBuffers, what, false, kPieceAlignment));
+    return owned[use].data();
   };
   uint64_t largest = 0;
   for (size_t p = 0; p < pieces.size(); ++p) {
@@ -278,7 +279,7 @@ Status BlockStreamSession::Impl::join_sliced_weights() {
   }
   std::byte* read_area = nullptr;
   if (largest > 0) {
-    DS_TRY(read_area, scratch(largest, "piece to join"));
+    DS_TRY(read_area, scratch(largest, "piece to join", 0));
   }
   std::vector<dnnl_backend::WeightRegion> staging(bindings.size());
   std::vector<dnnl_backend::WeightRegion> whole(bindings.size());
@@ -335,26 +336,36 @@ Status BlockStreamSession::Impl::join_sliced_weights() {
       if (!s.ok() && s.code() == ErrorCode::Unsupported && !staging[i].data) {
         // oneDNN cannot address this range of the whole layout: join in a plain copy, re-lay at the end.
         const uint64_t bytes = static_cast<uint64_t>(checked_numel(whole[i].value_shape).value_or(0)) * sizeof(float);
-        DS_TRY(std::byte* area, scratch(bytes, "joining weight"));
+        Result<std::byte*> area_or = scratch(bytes, "joining weight", 1 + i);
+        if (!area_or.ok()) {
+          // Under a budget, no room to stage this node: it stays sliced, the others are joined.
+          if (allocator.limit() != 0 && area_or.status().code() == ErrorCode::OutOfMemory) {
+            return fail_group(i, area_or.status());
+          }
+          return area_or.status();
+        }
+        std::byte* area = *area_or;
         staging[i] = {"plain", whole[i].value_shape, false, area, bytes};
         s = at[i] > 0 ? dnnl_backend::copy_whole(whole[i], staging[i]) : Status::ok_status();
         if (s.ok()) s = dnnl_backend::insert_part(part, staging[i], axis[i], at[i]);
       }
       if (!s.ok()) return fail_group(i, s);
       at[i] += part.value_shape[axis[i]];
+      if (staging[i].data && at[i] == whole[i].value_shape[axis[i]]) {
+        // Complete: re-lay the plain copy into the kernel's layout and let its memory go.
+        s = dnnl_backend::copy_whole(staging[i], whole[i]);
+        if (!s.ok()) return fail_group(i, s);
+        staging[i].data = nullptr;
+        owned[1 + i] = Buffer();
+      }
     }
     resident[p] = Buffer();  // its bytes now live in the joined weight
   }
   for (size_t i = 0; i < bindings.size(); ++i) {
-    if (!joined_weights[i].data()) continue;
-    if (at[i] != whole[i].value_shape[axis[i]]) {
+    if (joined_weights[i].data() && at[i] != whole[i].value_shape[axis[i]]) {
       return fail_group(i, make_error(ErrorCode::InvalidModel, "open", "block stream", path,
                                       "its slices cover " + std::to_string(at[i]) + " of " +
                                           std::to_string(whole[i].value_shape[axis[i]]) + " output channels"));
-    }
-    if (staging[i].data) {
-      Status s = dnnl_backend::copy_whole(staging[i], whole[i]);
-      if (!s.ok()) return fail_group(i, s);
     }
   }
   return Status::ok_status();
@@ -403,7 +414,9 @@ Status BlockStreamSession::Impl::apply_plan(Plan next, bool reset_peak) {
       break;
     }
     if (first_failure.empty()) first_failure = s.message();
-    if (failed_group.empty() || !keep_sliced.insert(failed_group).second) {
+    // A group that cannot be joined costs a rebuild and a re-read: at most kMaxJoinRetries.
+    constexpr size_t kMaxJoinRetries = 8;
+    if (failed_group.empty() || keep_sliced.size() >= kMaxJoinRetries || !keep_sliced.insert(failed_group).second) {
       // The budget has no room for the joined weights: run the slices. Other errors (reads,
       // memory without a budget) are the plan's errors.
       if (s.code() != ErrorCode::OutOfMemory || allocator.limit() == 0) return s;

@@ -250,7 +250,8 @@ TEST_F(WholeNodes, ABudgetWithoutRoomToJoinRunsTheSlicesWithinIt) {
     whole_peak = (*probe)->plan().predicted_peak_bytes;
   }
   // The budget of the all-resident plan exactly, and a little more: each runs within its budget,
-  // whole where the joined weights fit, else as slices with a note saying why.
+  // whole where the joined weights fit; nodes that do not fit (no room to stage a node's weights
+  // under the budget, or for the joined weights at all) run as slices, with a note saying why.
   for (uint64_t budget : {whole_peak, whole_peak + (uint64_t{4} << 20)}) {
     so.requirement.memory_budget_bytes = budget;
     auto s = BlockStreamSession::open(path_, so);
@@ -259,7 +260,7 @@ TEST_F(WholeNodes, ABudgetWithoutRoomToJoinRunsTheSlicesWithinIt) {
     expect_in_memory_bits(**s, "budget " + std::to_string(budget));
     EXPECT_LE((*s)->peak_managed_bytes(), budget);
     const int whole = (*s)->last_report().unsliced_nodes;
-    EXPECT_TRUE(whole == groups_ || (whole == 0 && !(*s)->unslice_note().empty()))
+    EXPECT_TRUE(whole == groups_ || (whole < groups_ && !(*s)->unslice_note().empty()))
         << "budget " << budget << ": " << whole << " whole, note '" << (*s)->unslice_note() << "'";
     if (budget > whole_peak) EXPECT_EQ(whole, groups_) << (*s)->unslice_note();
   }
