@@ -4,7 +4,7 @@ budgets {whole, 50 %, 25 %, 10 % of the weight bytes, smallest feasible}: the op
 predicted latency / peak / eta (deepshark plan --json) against the measured run (deepshark run
 --report-json), and the greedy plan of the block stream (hidden --planner greedy) run side by side.
 
-    /usr/bin/python3 bench/plan_bench.py [--models vgg16,resnet50] [--threads 2] [--repeat 3]
+    /usr/bin/python3 bench/plan_bench.py [--models vgg16,resnet50] [--threads 2] [--repeat 3] [--rounds 2]
         [--deepshark build/h-plan/deepshark] [--json-out build/bench/plan.json]
 
 Packs into build/bench/plan_dsk/ with the binary under test (reused while newer than the model and
@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,6 +48,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=2, help="alternating rounds of the planned and greedy runs")
     ap.add_argument("--timeout", type=float, default=1800)
     ap.add_argument("--json-out", default=os.path.join(rb.ROOT, "build", "bench", "plan.json"))
     a = ap.parse_args()
@@ -88,6 +90,7 @@ def main():
             budgets.append(("smallest", int(mm.group(1))))
         for label, budget in budgets:
             row = {"model": name, "case": label, "budget": budget, "in_memory_ms": inmem.get("median_ms")}
+            extras = {}
             for planner in ("optimal", "greedy"):
                 extra = ["--memory", f"{budget}B", *common] + (["--planner", "greedy"] if planner == "greedy" else [])
                 pj, perr = run_json([a.deepshark, "plan", dsk, "--json", *extra], a.timeout)
@@ -95,10 +98,22 @@ def main():
                     row[planner] = {"error": pj["error"]}
                     continue
                 pm = re.search(r"planned in ([0-9.]+) ms", perr)
-                rb.log(f"plan_bench: {name}: {label} {planner}")
-                rj, _ = run_json([a.deepshark, "run", dsk, *inputs, "--warmup", str(a.warmup), "--repeat",
-                                  str(a.repeat), *extra], a.timeout, "--report-json")
-                row[planner] = {"plan": pj, "run": rj, "plan_ms": float(pm.group(1)) if pm else None}
+                row[planner] = {"plan": pj, "plan_ms": float(pm.group(1)) if pm else None, "runs_ms": []}
+                extras[planner] = extra
+            # Rounds alternate the two plans (which one goes first too), so that the machine's slow
+            # spells (streamed runs vary by +-25 % here) fall on both: medians over every round.
+            for rnd in range(a.rounds):
+                order = list(extras) if rnd % 2 == 0 else list(reversed(list(extras)))
+                for planner in order:
+                    rb.log(f"plan_bench: {name}: {label} {planner} round {rnd + 1}/{a.rounds}")
+                    rj, _ = run_json([a.deepshark, "run", dsk, *inputs, "--warmup", str(a.warmup), "--repeat",
+                                      str(a.repeat), *extras[planner]], a.timeout, "--report-json")
+                    if "error" in rj:
+                        row[planner]["run"] = rj
+                        continue
+                    row[planner]["runs_ms"] += rj["runs_ms"]
+                    rj["median_ms"] = statistics.median(row[planner]["runs_ms"])
+                    row[planner]["run"] = rj
             result["rows"].append(row)
     result["load_average_end"] = os.getloadavg()
     os.makedirs(os.path.dirname(a.json_out), exist_ok=True)

@@ -50,13 +50,16 @@ TEST(StreamingCost, CalibrationGivesPerByteCostAndComputeFactor) {
   PlanInput in;
   in.node_names = {"a", "b"};
   ASSERT_TRUE(apply_device_profile(*back, 2, &in).ok());
-  EXPECT_NEAR(in.io.ms_per_byte, 2e-7, 1e-15);  // alone
-  EXPECT_NEAR(in.stream_read_factor, 2.5, 1e-9);  // 5e-7 / 2e-7 alongside compute
+  EXPECT_NEAR(in.io.ms_per_byte, 5e-7, 1e-15);  // the loader's calibrated rate, overlap or not
+  EXPECT_EQ(in.stream_read_factor, 1.0);
   EXPECT_NEAR(in.io.latency_ms, 0.2, 1e-12);
   EXPECT_NEAR(in.stream_compute_factor, 1.2, 1e-12);
   auto text = plan_input_from_text(plan_input_to_text(in), "in.txt");
   ASSERT_TRUE(text.ok()) << text.status().message();
   EXPECT_NEAR(text->stream_compute_factor, 1.2, 1e-12);
+  in.stream_read_factor = 2.5;  // plan inputs may carry a read slowdown too
+  text = plan_input_from_text(plan_input_to_text(in), "in.txt");
+  ASSERT_TRUE(text.ok()) << text.status().message();
   EXPECT_NEAR(text->stream_read_factor, 2.5, 1e-9);
   EXPECT_FALSE(plan_input_from_text("deepshark-plan-input 1\nmodel m\nfixed 0\nio 0 1e-6 0.5\n", "x").ok());
   EXPECT_FALSE(plan_input_from_text("deepshark-plan-input 1\nmodel m\nfixed 0\nio 0 1e-6 1.5 0.9\n", "x").ok());
