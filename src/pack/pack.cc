@@ -187,23 +187,14 @@ Result<PackReport> pack_graph(Graph g, const std::string& out_path, const PackGr
   std::vector<bool> piece_backed(g.values.size(), false);
   // Output channels of each slice (the piece table records them; errors name them).
   std::vector<std::pair<uint64_t, uint64_t>> slice_range(g.nodes.size(), {0, 0});
-  {
-    std::vector<int> producer(g.values.size(), -1);
-    for (size_t i = 0; i < g.nodes.size(); ++i) {
-      for (ValueId o : g.nodes[i].outputs) producer[o] = static_cast<int>(i);
-    }
-    for (const Node& cat : g.nodes) {
-      if (cat.op != OpType::Concat || cat.name.size() < 7 || cat.name.compare(cat.name.size() - 7, 7, "#concat") != 0) continue;
-      const std::string base = cat.name.substr(0, cat.name.size() - 7);
-      uint64_t at = 0;
-      for (size_t k = 0; k < cat.inputs.size(); ++k) {
-        const int sn = producer[cat.inputs[k]];
-        SlicePlan sp;
-        if (sn < 0 || g.nodes[sn].name != base + "#s" + std::to_string(k) || !plan_slice(g, g.nodes[sn], &sp).empty()) break;
-        const uint64_t width = static_cast<uint64_t>(g.value(cat.inputs[k]).shape[sp.output_axis]);
-        slice_range[sn] = {at, at + width};
-        at += width;
-      }
+  for (const SliceGroup& grp : find_slice_groups(g)) {
+    uint64_t at = 0;
+    for (int sn : grp.slices) {
+      SlicePlan sp;
+      if (!plan_slice(g, g.nodes[sn], &sp).empty()) break;
+      const uint64_t width = static_cast<uint64_t>(g.value(g.nodes[sn].outputs[0]).shape[sp.output_axis]);
+      slice_range[sn] = {at, at + width};
+      at += width;
     }
   }
   for (size_t i = 0; i < g.nodes.size(); ++i) {

@@ -58,7 +58,8 @@ ArenaLayout plan_arena(const std::vector<ArenaRequest>& requests, uint64_t align
       {"first step first", [&](size_t a, size_t b) { return requests[a].first < requests[b].first; }},
   };
   ArenaLayout best;
-  for (const auto& [name, less] : orders) {
+  for (const auto& entry : orders) {
+    const Less& less = entry.second;  // (not a structured binding: clang 14 cannot capture those)
     std::vector<size_t> order(n);
     std::iota(order.begin(), order.end(), 0);
     // Ties: earlier first step, then index (stable).
@@ -70,7 +71,7 @@ ArenaLayout plan_arena(const std::vector<ArenaRequest>& requests, uint64_t align
     ArenaLayout l = place_in_order(requests, order, alignment);
     if (best.order.empty() || l.total_bytes < best.total_bytes) {
       best = std::move(l);
-      best.order = name;
+      best.order = entry.first;
     }
   }
   if (best.order.empty()) best.offsets.assign(n, 0);

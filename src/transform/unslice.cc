@@ -125,6 +125,30 @@ std::string strip_suffix(const std::string& s, const std::string& suffix) {
 
 }  // namespace
 
+std::vector<SliceGroup> find_slice_groups(const Graph& g) {
+  std::vector<int> producer(g.values.size(), -1);
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    for (ValueId o : g.nodes[i].outputs) {
+      if (o >= 0 && static_cast<size_t>(o) < producer.size()) producer[o] = static_cast<int>(i);
+    }
+  }
+  std::vector<SliceGroup> groups;
+  for (size_t c = 0; c < g.nodes.size(); ++c) {
+    const Node& cat = g.nodes[c];
+    const std::string base = strip_suffix(cat.name, "#concat");
+    if (cat.op != OpType::Concat || base == cat.name || cat.inputs.size() < 2 || cat.outputs.size() != 1) continue;
+    SliceGroup grp{base, static_cast<int>(c), {}};
+    for (size_t k = 0; k < cat.inputs.size(); ++k) {
+      const ValueId in = cat.inputs[k];
+      const int p = in >= 0 && static_cast<size_t>(in) < producer.size() ? producer[in] : -1;
+      if (p < 0 || g.nodes[p].name != base + "#s" + std::to_string(k) || g.nodes[p].outputs.size() != 1) break;
+      grp.slices.push_back(p);
+    }
+    if (grp.slices.size() == cat.inputs.size()) groups.push_back(std::move(grp));
+  }
+  return groups;
+}
+
 Result<UnslicedGraph> unslice_graph(const Graph& sliced, const std::set<std::string>& keep_sliced) {
   UnslicedGraph u;
   u.graph = sliced;
@@ -147,23 +171,15 @@ Result<UnslicedGraph> unslice_graph(const Graph& sliced, const std::set<std::str
   std::vector<Node> merged_nodes;
   std::vector<std::vector<int>> group_slices;
   Graph& g = u.graph;
-  for (size_t c = 0; c < n_nodes; ++c) {
+  for (const SliceGroup& found : find_slice_groups(sliced)) {
+    const size_t c = static_cast<size_t>(found.concat);
     const Node& cat = sliced.nodes[c];
-    const std::string base = strip_suffix(cat.name, "#concat");
-    if (cat.op != OpType::Concat || base == cat.name || cat.inputs.size() < 2 || cat.outputs.size() != 1 ||
-        keep_sliced.count(base) != 0) {
-      continue;
-    }
-    std::vector<int> slices, res_slices;
+    const std::string& base = found.name;
+    if (keep_sliced.count(base) != 0) continue;
+    std::vector<int> slices = found.slices, res_slices;
+    // A slice's output feeds the Concat only (it is dropped with it).
     bool ok = true;
-    for (size_t k = 0; k < cat.inputs.size() && ok; ++k) {
-      const ValueId in = cat.inputs[k];
-      const int p = in >= 0 && static_cast<size_t>(in) < producer.size() ? producer[in] : -1;
-      // A slice's output feeds the Concat only (it is dropped with it).
-      ok = p >= 0 && sliced.nodes[p].name == base + "#s" + std::to_string(k) && sliced.nodes[p].outputs.size() == 1 &&
-           role[p] == -1 && uses[in] == 1;
-      if (ok) slices.push_back(p);
-    }
+    for (size_t k = 0; k < slices.size(); ++k) ok = ok && role[slices[k]] == -1 && uses[cat.inputs[k]] == 1;
     if (!ok) continue;
     const Node& s0 = sliced.nodes[slices[0]];
     SlicePlan plan;

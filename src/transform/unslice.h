@@ -30,6 +30,14 @@ struct SlicePlan {
 // constant 2-D B), or a reason why it cannot be sliced ("" when it can).
 std::string plan_slice(const Graph& graph, const Node& n, SlicePlan* plan);
 
+// One node as pack sliced it: a Concat "X#concat" whose input k is the only output of node "X#sK".
+struct SliceGroup {
+  std::string name;         // X, the whole node's name
+  int concat = -1;          // node index of the Concat
+  std::vector<int> slices;  // node indices of X#s0, X#s1, ... (channel order)
+};
+std::vector<SliceGroup> find_slice_groups(const Graph& graph);
+
 struct UnslicedGroup {
   int node = 0;             // the whole node, index in UnslicedGraph::graph
   std::vector<int> slices;  // its slices, indices in the sliced graph, in channel order

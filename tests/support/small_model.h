@@ -2,9 +2,15 @@
 // pooling, fully connected layers with bias — enough pieces to slice, stream and re-plan.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <vector>
+
 #include "base/tensor.h"
 #include "graph/graph.h"
+#include "runtime/executor.h"
 #include "support/test_support.h"
+#include "transform/prepare.h"
 
 namespace deepshark::testing {
 
@@ -52,6 +58,26 @@ inline Graph small_model() {
   g.add_node(OpType::Add, "fc2_bias", {m, g.add_constant("b4", random_tensor({50}, 10))}, {y});
   g.outputs.push_back(y);
   return g;
+}
+
+// small_model() prepared (shapes inferred, fusions applied), as pack and sessions see it.
+inline Graph prepared_small_model() {
+  Graph g = small_model();
+  Status s = prepare_graph(g, {});
+  EXPECT_TRUE(s.ok()) << s.message();
+  return g;
+}
+
+// The in-memory executor's outputs for one input (2 threads); empty after a failure (reported).
+inline std::vector<Tensor> run_in_memory(Graph g, const Tensor& x) {
+  CountingAllocator alloc;
+  auto ex = Executor::create(std::move(g), {.threads = 2}, alloc);
+  EXPECT_TRUE(ex.ok()) << ex.status().message();
+  if (!ex.ok()) return {};
+  TensorView in = x.view();
+  auto out = (*ex)->run({&in, 1});
+  EXPECT_TRUE(out.ok()) << out.status().message();
+  return out.ok() ? std::move(out).value() : std::vector<Tensor>{};
 }
 
 }  // namespace deepshark::testing

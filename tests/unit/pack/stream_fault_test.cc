@@ -25,23 +25,6 @@
 namespace deepshark::testing {
 namespace {
 
-Graph prepared_small_model() {
-  Graph g = small_model();
-  Status s = prepare_graph(g, {});
-  EXPECT_TRUE(s.ok()) << s.message();
-  return g;
-}
-
-std::vector<Tensor> run_in_memory(Graph g, const Tensor& x) {
-  CountingAllocator alloc;
-  auto ex = Executor::create(std::move(g), {.threads = 2}, alloc);
-  EXPECT_TRUE(ex.ok()) << ex.status().message();
-  TensorView in = x.view();
-  auto out = (*ex)->run({&in, 1});
-  EXPECT_TRUE(out.ok()) << out.status().message();
-  return out.ok() ? std::move(out).value() : std::vector<Tensor>{};
-}
-
 TEST(Slice, SlicedNodesGiveTheUnslicedBits) {
   Tensor x = random_tensor({1, 8, 12, 12}, 99, 1.0f);
   std::vector<Tensor> ref = run_in_memory(prepared_small_model(), x);

@@ -22,24 +22,6 @@
 namespace deepshark::testing {
 namespace {
 
-Graph prepared_small_model() {
-  Graph g = small_model();
-  Status s = prepare_graph(g, {});
-  EXPECT_TRUE(s.ok()) << s.message();
-  return g;
-}
-
-std::vector<Tensor> run_in_memory(Graph g, const Tensor& x) {
-  CountingAllocator alloc;
-  auto ex = Executor::create(std::move(g), {.threads = 2}, alloc);
-  EXPECT_TRUE(ex.ok()) << ex.status().message();
-  if (!ex.ok()) return {};
-  TensorView in = x.view();
-  auto out = (*ex)->run({&in, 1});
-  EXPECT_TRUE(out.ok()) << out.status().message();
-  return out.ok() ? std::move(out).value() : std::vector<Tensor>{};
-}
-
 int find_node(const Graph& g, const std::string& name) {
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     if (g.nodes[i].name == name) return static_cast<int>(i);

@@ -22,19 +22,12 @@
 namespace deepshark::testing {
 namespace {
 
-Graph prepared() {
-  Graph g = small_model();
-  Status s = prepare_graph(g, {});
-  EXPECT_TRUE(s.ok()) << s.message();
-  return g;
-}
-
 class Replan : public ::testing::Test {
  protected:
   void SetUp() override {
     x_ = random_tensor({1, 8, 12, 12}, 99, 1.0f);
     CountingAllocator alloc;
-    auto ex = Executor::create(prepared(), {.threads = 2}, alloc);
+    auto ex = Executor::create(prepared_small_model(), {.threads = 2}, alloc);
     ASSERT_TRUE(ex.ok()) << ex.status().message();
     TensorView in = x_.view();
     auto out = (*ex)->run({&in, 1});
@@ -45,7 +38,7 @@ class Replan : public ::testing::Test {
     PackGraphOptions po;
     po.threads = 2;
     po.slice_limit_bytes = 32 << 10;
-    auto r = pack_graph(prepared(), path_, po);
+    auto r = pack_graph(prepared_small_model(), path_, po);
     ASSERT_TRUE(r.ok()) << r.status().message();
     auto f = DirectFile::open(path_);
     ASSERT_TRUE(f.ok());
