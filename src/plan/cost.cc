@@ -33,7 +33,7 @@ int block_end_step(const PlanInput& in, const Plan& plan, size_t b) {
 }
 
 double simulate_pipeline(const std::vector<double>& load, const std::vector<double>& compute, size_t slots,
-                         double read_factor, double compute_factor, double cutoff, Prediction* timeline) {
+                         double compute_factor, double cutoff, Prediction* timeline) {
   const size_t nb = load.size();
   slots = std::max<size_t>(slots, 1);
   double read_left = 0, compute_left = 0;  // work (time alone) not yet done
@@ -65,15 +65,14 @@ double simulate_pipeline(const std::vector<double>& load, const std::vector<doub
       c_rem = compute[next_compute];
       if (timeline) timeline->compute_start_ms[next_compute] = t;
     }
-    // Each channel runs at full speed alone; both slow down while they overlap.
-    const bool both = reading && computing;
-    const double rs = both ? 1.0 / read_factor : 1.0, cs = both ? 1.0 / compute_factor : 1.0;
-    const double dr = reading ? r_rem / rs : INFINITY, dc = computing ? c_rem / cs : INFINITY;
+    // Each channel runs at full speed alone; kernels slow down while a read runs beside them.
+    const double cs = reading && computing ? 1.0 / compute_factor : 1.0;
+    const double dr = reading ? r_rem : INFINITY, dc = computing ? c_rem / cs : INFINITY;
     const double dt = std::min(dr, dc);
     if (!(dt < INFINITY)) break;  // nothing can run (cannot happen for slots >= 1)
     t += dt;
     if (reading) {
-      const double done = dr <= dc ? r_rem : dt * rs;
+      const double done = dr <= dc ? r_rem : dt;
       r_rem -= done;
       read_left -= done;
     }
@@ -127,7 +126,7 @@ Prediction predict_plan(const PlanInput& in, const Plan& plan) {
   }
   // The pipeline as BlockStreamSession::run drives it.
   p.latency_ms = simulate_pipeline(p.block_load_ms, p.block_compute_ms, static_cast<size_t>(std::max(plan.ring_slots, 1)),
-                                   in.stream_read_factor, in.stream_compute_factor, INFINITY, &p);
+                                   in.stream_compute_factor, INFINITY, &p);
   p.serial_ms = p.load_ms + p.compute_ms;
   p.eta = p.latency_ms > 0 ? std::max(p.load_ms, p.compute_ms) / p.latency_ms : 0;
   return p;

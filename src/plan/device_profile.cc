@@ -288,7 +288,6 @@ Status apply_device_profile(const DeviceProfile& p, int threads, PlanInput* in) 
   // down only while a read runs beside them (stream_compute_factor, plan/cost.h).
   in->io = p.io;
   in->io.ms_per_byte = streaming_ms_per_byte(p);
-  in->stream_read_factor = 1.0;
   if (p.node_ms.empty()) return Status::ok_status();
   if (p.threads != threads) {
     return make_error(ErrorCode::InvalidArgument, "apply", "profile", p.model,

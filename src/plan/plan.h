@@ -52,11 +52,10 @@ struct PlanInput {
   std::vector<std::string> node_names;
   std::vector<double> node_ms;
   IoCost io;
-  // While a read and a compute overlap (they share the cores: checksums and kernels), the compute
-  // takes stream_compute_factor times and the read stream_read_factor times as long as alone
-  // (plan/cost.h); measured by `deepshark profile --model` (plan/device_profile.h), else 1.
+  // While a read runs beside it (they share the cores: checksums and kernels), a compute takes
+  // stream_compute_factor times as long as alone (plan/cost.h); measured by `deepshark profile
+  // --model` (plan/device_profile.h), else 1.
   double stream_compute_factor = 1.0;
-  double stream_read_factor = 1.0;
   std::string cost_source;  // "profile FILE", "built-in ..." (said in reports)
 };
 

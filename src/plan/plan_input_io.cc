@@ -24,8 +24,7 @@ std::string plan_input_to_text(const PlanInput& in) {
   if (in.reserve_bytes != 0) o << " " << in.reserve_bytes;
   o << "\nio "
     << num(in.io.latency_ms) << " " << num(in.io.ms_per_byte);
-  if (in.stream_compute_factor != 1.0 || in.stream_read_factor != 1.0) o << " " << num(in.stream_compute_factor);
-  if (in.stream_read_factor != 1.0) o << " " << num(in.stream_read_factor);
+  if (in.stream_compute_factor != 1.0) o << " " << num(in.stream_compute_factor);
   o << "\ncost " << in.cost_source << "\nnodes "
     << in.node_ms.size() << "\n";
   for (size_t i = 0; i < in.node_ms.size(); ++i) {
@@ -71,19 +70,11 @@ Result<PlanInput> plan_input_from_text(const std::string& text, const std::strin
   }
   if (!next(&ls, "io") || !(ls >> in.io.latency_ms >> in.io.ms_per_byte) || !(in.io.latency_ms >= 0) ||
       !(in.io.ms_per_byte > 0)) {
-    return bad("expected 'io LATENCY_MS MS_PER_BYTE [STREAM_COMPUTE_FACTOR [STREAM_READ_FACTOR]]' (>= 0, > 0, 1..4, 1..4)");
+    return bad("expected 'io LATENCY_MS MS_PER_BYTE [STREAM_COMPUTE_FACTOR]' (>= 0, > 0, 1..4)");
   }
   if (double f = 0; ls >> f) {
-    if (!(f >= 1.0 && f <= 4.0)) {
-      return bad("expected 'io LATENCY_MS MS_PER_BYTE [STREAM_COMPUTE_FACTOR [STREAM_READ_FACTOR]]' (>= 0, > 0, 1..4, 1..4)");
-    }
+    if (!(f >= 1.0 && f <= 4.0)) return bad("expected 'io LATENCY_MS MS_PER_BYTE [STREAM_COMPUTE_FACTOR]' (>= 0, > 0, 1..4)");
     in.stream_compute_factor = f;
-    if (double r = 0; ls >> r) {
-      if (!(r >= 1.0 && r <= 4.0)) {
-        return bad("expected 'io LATENCY_MS MS_PER_BYTE [STREAM_COMPUTE_FACTOR [STREAM_READ_FACTOR]]' (>= 0, > 0, 1..4, 1..4)");
-      }
-      in.stream_read_factor = r;
-    }
   }
   if (!next(&ls, "cost")) return bad("expected 'cost SOURCE'");
   std::getline(ls >> std::ws, in.cost_source);

@@ -252,7 +252,7 @@ Score evaluate(Context& c, int depth, uint64_t slot, const Mask& resident,
     const int last = std::clamp(b + 1 < nb ? c.start[b + 1] : nodes, 0, nodes);
     c.block_compute[b] = c.prefix[last] - c.prefix[first];
   }
-  sc.latency = simulate_pipeline(c.block_load, c.block_compute, static_cast<size_t>(depth) + 1, c.in.stream_read_factor,
+  sc.latency = simulate_pipeline(c.block_load, c.block_compute, static_cast<size_t>(depth) + 1,
                                  c.in.stream_compute_factor, cutoff);
   return sc;
 }

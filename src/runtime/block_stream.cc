@@ -74,12 +74,15 @@ struct BlockStreamSession::Impl {
   // fixed memory cannot fit fails before that memory is allocated.
   Status prepare(const std::string& dsk_path, Storage& st, const StreamOptions& opts, bool enforce_budget);
   Status map_pieces();
+  // Piece p, read and verified into dst (piece_request: the loader's request for it).
+  ReadRequest piece_request(int p, std::byte* dst) const;
   Status read_piece(int p, std::byte* dst);
   Status load_resident();
   // Replaces the executor: the sliced graph, or the unsliced one (whole = true).
   Status build_executor(bool whole);
   // Makes the executor run the unsliced graph and fills its joined weights from the slices'
-  // pieces (resident copies, else read one at a time). Any error leaves no executor.
+  // pieces (resident copies, else read one at a time). On an error the caller builds the sliced
+  // executor again (apply_plan); failed_group names the node that could not be joined, if any.
   Status use_whole_nodes();
   Status join_sliced_weights();
   Result<Plan> make_plan(const Requirement& req) const;
@@ -173,7 +176,7 @@ void BlockStreamSession::Impl::bind_piece(int piece, const std::byte* base) {
   for (const auto& [binding, offset] : piece_bindings[piece]) executor->bind_weight(binding, base + offset);
 }
 
-Status BlockStreamSession::Impl::read_piece(int p, std::byte* dst) {
+ReadRequest BlockStreamSession::Impl::piece_request(int p, std::byte* dst) const {
   const format::PieceEntry& e = file->pieces()[p];
   ReadRequest r;
   r.offset = e.offset;
@@ -181,7 +184,11 @@ Status BlockStreamSession::Impl::read_piece(int p, std::byte* dst) {
   r.dst = dst;
   r.checksum = e.checksum;
   r.label = piece_labels[p];
-  DS_TRY(Ticket t, loader->submit(r));
+  return r;
+}
+
+Status BlockStreamSession::Impl::read_piece(int p, std::byte* dst) {
+  DS_TRY(Ticket t, loader->submit(piece_request(p, dst)));
   Status s = loader->wait(t);
   if (!s.ok()) loader->cancel_all();
   return s;
@@ -427,8 +434,8 @@ Status BlockStreamSession::Impl::apply_plan(Plan next, bool reset_peak) {
   if (whole && joined && !keep_sliced.empty()) {
     unslice_note = std::to_string(keep_sliced.size()) + " sliced node(s) stay sliced" +
                    (first_failure.empty() ? "" : ": " + first_failure);
-  } else if (whole && !joined) {
-    unslice_note = first_failure;
+  } else if (whole && !joined && !first_failure.empty()) {
+    unslice_note = "sliced nodes run as slices: " + first_failure;
   }
   if (!joined && (whole_nodes || !executor)) {
     DS_RETURN_IF_ERROR(build_executor(false));
@@ -572,14 +579,7 @@ Status BlockStreamSession::Impl::submit_block(int b) {
   std::byte* slot = ring.data() + static_cast<uint64_t>(b % plan.ring_slots) * plan.ring_slot_bytes;
   tickets[b].clear();
   for (int p : plan.blocks[b].pieces) {
-    const format::PieceEntry& e = file->pieces()[p];
-    ReadRequest r;
-    r.offset = e.offset;
-    r.bytes = e.bytes;
-    r.dst = slot + block_piece_offset[p];
-    r.checksum = e.checksum;
-    r.label = piece_labels[p];
-    DS_TRY(Ticket t, loader->submit(r));
+    DS_TRY(Ticket t, loader->submit(piece_request(p, slot + block_piece_offset[p])));
     tickets[b].push_back(t);
   }
   return Status::ok_status();

@@ -179,7 +179,7 @@ Result<UnslicedGraph> unslice_graph(const Graph& sliced, const std::set<std::str
     std::vector<int> slices = found.slices, res_slices;
     // A slice's output feeds the Concat only (it is dropped with it).
     bool ok = true;
-    for (size_t k = 0; k < slices.size(); ++k) ok = ok && role[slices[k]] == -1 && uses[cat.inputs[k]] == 1;
+    for (size_t k = 0; k < slices.size(); ++k) ok = ok && uses[cat.inputs[k]] == 1;
     if (!ok) continue;
     const Node& s0 = sliced.nodes[slices[0]];
     SlicePlan plan;
@@ -190,6 +190,7 @@ Result<UnslicedGraph> unslice_graph(const Graph& sliced, const std::set<std::str
     whole.attrs = s0.attrs;
     whole.inputs = s0.inputs;
     whole.outputs = cat.outputs;
+    std::vector<std::pair<size_t, Tensor>> joined_inputs;  // added to the graph once the group is whole
     for (size_t i = 0; i < s0.inputs.size() && ok; ++i) {
       std::vector<ValueId> parts;
       for (int s : slices) {
@@ -202,7 +203,7 @@ Result<UnslicedGraph> unslice_graph(const Graph& sliced, const std::set<std::str
         const int axis = static_cast<int>(i) == plan.weight_input ? plan.weight_axis : plan.bias_axis;
         DS_TRY(std::optional<Tensor> joined, join_constants(sliced, parts, axis));
         ok = joined.has_value();
-        if (ok) whole.inputs[i] = g.add_constant(strip_suffix(sliced.value(parts[0]).name, "#s0"), std::move(*joined));
+        if (ok) joined_inputs.emplace_back(i, std::move(*joined));
       } else if (static_cast<int>(i) == plan.residual_input) {
         // Each slice reads its channel range of the residual through "X#sK#res".
         ValueId full = kNoValue;
@@ -222,6 +223,9 @@ Result<UnslicedGraph> unslice_graph(const Graph& sliced, const std::set<std::str
       }
     }
     if (!ok) continue;
+    for (auto& [i, t] : joined_inputs) {
+      whole.inputs[i] = g.add_constant(strip_suffix(sliced.value(s0.inputs[i]).name, "#s0"), std::move(t));
+    }
     role[c] = static_cast<int>(merged_nodes.size());
     for (int s : slices) role[s] = -2;
     for (int s : res_slices) role[s] = -2;

@@ -160,7 +160,7 @@ int cmd_run(const Args& a) {
       std::fprintf(stderr, "every piece resident: %d sliced nodes run whole (as in memory)\n", st.unsliced_nodes);
     }
     const std::string note = s.plan().unslice_note;
-    if (!note.empty()) std::fprintf(stderr, "every piece resident, slices not joined: %s\n", note.c_str());
+    if (!note.empty()) std::fprintf(stderr, "every piece resident: %s\n", note.c_str());
   }
   if (!a.report_json.empty()) {
     std::ofstream f(a.report_json);

@@ -119,6 +119,25 @@ TEST(Unslice, LeavesGroupsThatAreNotPacksShapeSliced) {
   ASSERT_TRUE(v.ok()) << v.status().message();
   EXPECT_EQ(v->groups.size(), groups - 1);
   EXPECT_EQ(find_node(v->graph, "conv2"), -1);
+
+  // Slices whose biases cannot be joined (another rank) are not one node either, and the weight
+  // joined before the bias was tried is not left behind in the graph.
+  Graph bias = prepared_small_model();
+  ASSERT_TRUE(slice_graph(bias, 5 << 10).ok());
+  const int b1 = find_node(bias, "conv2#s1");
+  ASSERT_GE(b1, 0);
+  const Shape bs = bias.value(bias.nodes[b1].inputs[2]).shape;
+  bias.nodes[b1].inputs[2] = bias.add_constant("odd_bias", random_tensor({1, bs[0]}, 3));
+  auto w = unslice_graph(bias);
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  EXPECT_EQ(w->groups.size(), groups - 1);
+  EXPECT_EQ(find_node(w->graph, "conv2"), -1);
+  std::string joined = bias.value(bias.nodes[b1].inputs[1]).name;
+  joined = joined.substr(0, joined.rfind("#s"));
+  // (the sliced graph keeps the unsliced weight's value, without its data)
+  for (const Value& val : w->graph.values) {
+    EXPECT_FALSE(val.name == joined && val.is_constant()) << "a joined weight of conv2 was left in the graph";
+  }
 }
 
 class WholeNodes : public ::testing::Test {

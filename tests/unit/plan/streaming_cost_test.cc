@@ -51,27 +51,20 @@ TEST(StreamingCost, CalibrationGivesPerByteCostAndComputeFactor) {
   in.node_names = {"a", "b"};
   ASSERT_TRUE(apply_device_profile(*back, 2, &in).ok());
   EXPECT_NEAR(in.io.ms_per_byte, 5e-7, 1e-15);  // the loader's calibrated rate, overlap or not
-  EXPECT_EQ(in.stream_read_factor, 1.0);
   EXPECT_NEAR(in.io.latency_ms, 0.2, 1e-12);
   EXPECT_NEAR(in.stream_compute_factor, 1.2, 1e-12);
   auto text = plan_input_from_text(plan_input_to_text(in), "in.txt");
   ASSERT_TRUE(text.ok()) << text.status().message();
   EXPECT_NEAR(text->stream_compute_factor, 1.2, 1e-12);
-  in.stream_read_factor = 2.5;  // plan inputs may carry a read slowdown too
-  text = plan_input_from_text(plan_input_to_text(in), "in.txt");
-  ASSERT_TRUE(text.ok()) << text.status().message();
-  EXPECT_NEAR(text->stream_read_factor, 2.5, 1e-9);
   EXPECT_FALSE(plan_input_from_text("deepshark-plan-input 1\nmodel m\nfixed 0\nio 0 1e-6 0.5\n", "x").ok());
-  EXPECT_FALSE(plan_input_from_text("deepshark-plan-input 1\nmodel m\nfixed 0\nio 0 1e-6 1.5 0.9\n", "x").ok());
 }
 
-// Two 4 KiB pieces, one per node (node times 2 and 2 ms), each read in 1 ms alone.
+// Two 4 KiB pieces, one per node (node times 2 and 2 ms), each read in 1 ms.
 // Depth 0 (one slot) never overlaps: read 0 [0,1], compute 0 [1,3], read 1 [3,4], compute 1 [4,6],
-// whatever the factors. Depth 1 (two slots): read 0 [0,1]; then compute 0 and read 1 overlap:
-// read 1 needs 1 ms of work at speed 1/r, compute 0 2 ms at 1/f. With f = 1.5, r = 2: read 1 ends
-// at 1 + 2 = 3 having slowed compute 0 to 2/1.5 = 4/3 ms of work done; compute 0's last 2/3 ms
-// run alone: ends at 3 + 2/3; compute 1 alone: ends at 5 + 2/3.
-TEST(StreamingCost, ReadsAndKernelsSlowDownOnlyWhileTheyOverlap) {
+// whatever the factor. Depth 1 (two slots): read 0 [0,1]; then compute 0 and read 1 overlap for
+// 1 ms, in which compute 0 does 1/f ms of its 2 ms; the rest runs alone. With f = 1.5: compute 0
+// ends at 2 + (2 - 2/3) = 10/3, compute 1 at 16/3; with f = 1: 3 and 5.
+TEST(StreamingCost, KernelsSlowDownOnlyWhileAReadRunsBeside) {
   PlanInput in;
   in.io.latency_ms = 0;
   in.io.ms_per_byte = 1.0 / 4096;
@@ -80,9 +73,8 @@ TEST(StreamingCost, ReadsAndKernelsSlowDownOnlyWhileTheyOverlap) {
   in.pieces = {{"n0", 4096, 0, 1}, {"n1", 4096, 1, 1}};
   Plan plan;
   plan.blocks = {Block{0, 1, 4096, {0}}, Block{1, 2, 4096, {1}}};
-  for (auto [f, r] : {std::pair{1.0, 1.0}, std::pair{1.5, 2.0}}) {
+  for (double f : {1.0, 1.5}) {
     in.stream_compute_factor = f;
-    in.stream_read_factor = r;
     plan.ring_slots = 1;
     const Prediction serial = predict_plan(in, plan);
     EXPECT_DOUBLE_EQ(serial.latency_ms, 6.0) << f;
@@ -90,12 +82,11 @@ TEST(StreamingCost, ReadsAndKernelsSlowDownOnlyWhileTheyOverlap) {
     EXPECT_DOUBLE_EQ(serial.load_ms, 2.0) << f;
     plan.ring_slots = 2;
     const Prediction p = predict_plan(in, plan);
-    const double want = f == 1.0 ? 5.0 : 5.0 + 2.0 / 3.0;
-    EXPECT_NEAR(p.latency_ms, want, 1e-12) << f;
-    EXPECT_NEAR(p.read_end_ms[1], f == 1.0 ? 2.0 : 3.0, 1e-12) << f;
-    EXPECT_NEAR(p.compute_end_ms[0], f == 1.0 ? 3.0 : 3.0 + 2.0 / 3.0, 1e-12) << f;
-    // The optimiser's simulation agrees with the prediction of the plan it returns, and the
-    // everything-resident plan is not scaled.
+    EXPECT_NEAR(p.latency_ms, f == 1.0 ? 5.0 : 16.0 / 3.0, 1e-12) << f;
+    EXPECT_NEAR(p.read_end_ms[1], 2.0, 1e-12) << f;
+    EXPECT_NEAR(p.compute_end_ms[0], f == 1.0 ? 3.0 : 10.0 / 3.0, 1e-12) << f;
+    // The optimiser costs load-then-compute unscaled too, and the everything-resident plan is not
+    // scaled.
     Requirement req;
     req.memory_budget_bytes = 4096;
     req.prefetch_depth = 0;
