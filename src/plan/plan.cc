@@ -59,13 +59,40 @@ uint64_t max_piece(const PlanInput& in) {
   return m;
 }
 
-uint64_t total_bytes(const PlanInput& in) {
+}  // namespace
+
+uint64_t total_piece_bytes(const PlanInput& in) {
   uint64_t t = 0;
   for (const PieceSummary& p : in.pieces) t += aligned_piece_bytes(p.bytes);
   return t;
 }
 
+uint64_t sliced_resident_peak(const PlanInput& in) { return in.fixed_bytes + total_piece_bytes(in); }
+
+uint64_t in_memory_peak(const PlanInput& in) {
+  return in.whole_nodes_peak_bytes > 0 ? in.whole_nodes_peak_bytes : sliced_resident_peak(in);
+}
+
+namespace {
+// The least budget under which everything stays resident, in either form.
+uint64_t least_resident_peak(const PlanInput& in) { return std::min(sliced_resident_peak(in), in_memory_peak(in)); }
 }  // namespace
+
+bool all_resident_fits(const PlanInput& in, uint64_t budget) { return budget == 0 || least_resident_peak(in) <= budget; }
+
+Plan resident_plan(const PlanInput& in, uint64_t budget) {
+  Plan plan;
+  plan.all_resident = true;
+  plan.fixed_bytes = in.fixed_bytes;
+  plan.budget_bytes = budget;
+  plan.resident.resize(in.pieces.size());
+  std::iota(plan.resident.begin(), plan.resident.end(), 0);
+  plan.resident_bytes = total_piece_bytes(in);
+  plan.whole_nodes = in.whole_nodes_peak_bytes > 0 && (budget == 0 || in.whole_nodes_peak_bytes <= budget);
+  plan.predicted_peak_bytes = plan.whole_nodes ? in.whole_nodes_peak_bytes : sliced_resident_peak(in);
+  plan.predicted = predict_plan(in, plan);
+  return plan;
+}
 
 uint64_t smallest_feasible_budget(const PlanInput& in, int depth) {
   if (depth < 0) depth = 0;
@@ -74,7 +101,7 @@ uint64_t smallest_feasible_budget(const PlanInput& in, int depth) {
   uint64_t b = streaming + std::min(in.reserve_bytes, streaming / 31);
   while (streaming_limit(in, b) < streaming) ++b;
   while (b > streaming && streaming_limit(in, b - 1) >= streaming) --b;
-  return std::min(b, in.fixed_bytes + total_bytes(in));
+  return std::min(b, least_resident_peak(in));
 }
 
 uint64_t streaming_reserve(const PlanInput& in, uint64_t budget) { return std::min(in.reserve_bytes, budget / 32); }
@@ -85,20 +112,11 @@ Result<Plan> plan_greedy(const PlanInput& in, const Requirement& req) {
   Plan plan;
   plan.fixed_bytes = in.fixed_bytes;
   plan.budget_bytes = req.memory_budget_bytes;
-  const uint64_t total = total_bytes(in);
   if (req.prefetch_depth > 16) {
     return make_error(ErrorCode::InvalidArgument, "plan", "model", in.model,
                       "prefetch depth too large " + expected_got("0..16", std::to_string(req.prefetch_depth)));
   }
-  if (req.memory_budget_bytes == 0 || in.fixed_bytes + total <= req.memory_budget_bytes) {
-    plan.all_resident = true;
-    plan.resident.resize(in.pieces.size());
-    std::iota(plan.resident.begin(), plan.resident.end(), 0);
-    plan.resident_bytes = total;
-    plan.predicted_peak_bytes = in.fixed_bytes + total;
-    plan.predicted = predict_plan(in, plan);
-    return plan;
-  }
+  if (all_resident_fits(in, req.memory_budget_bytes)) return resident_plan(in, req.memory_budget_bytes);
   const uint64_t budget = req.memory_budget_bytes;
   // Default depth: 1 (double buffering) where the budget allows it, else 0.
   int depth = req.prefetch_depth;
@@ -173,8 +191,13 @@ Result<Plan> plan_greedy(const PlanInput& in, const Requirement& req) {
 std::string Plan::to_string() const {
   std::ostringstream o;
   if (all_resident) {
-    o << "plan: everything resident (" << format_size(resident_bytes) << " weights + " << format_size(fixed_bytes)
-      << " activations/scratch), peak " << format_size(predicted_peak_bytes) << ", reads 0 B per run\n";
+    o << "plan: everything resident (" << format_size(resident_bytes) << " weights";
+    if (whole_nodes) {
+      o << ", sliced nodes run whole";
+    } else {
+      o << " + " << format_size(fixed_bytes) << " activations/scratch";
+    }
+    o << "), peak " << format_size(predicted_peak_bytes) << ", reads 0 B per run\n";
     return o.str();
   }
   o << "plan: budget " << format_size(budget_bytes) << ", predicted peak " << format_size(predicted_peak_bytes)

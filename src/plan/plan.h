@@ -42,6 +42,12 @@ struct PlanInput {
   uint64_t arena_bytes = 0;
   uint64_t arena_lower_bound_bytes = 0;
   std::string arena_order;
+  // Peak managed memory of the everything-resident plan when its sliced nodes run whole
+  // (transform/unslice.h: each sliced node's weights joined into one, the unsliced graph's arena
+  // and scratchpad, the read area joining needs); 0: the model has no sliced nodes, or the session
+  // runs slices. All-resident plans run whole where this fits the budget, as slices (fixed_bytes +
+  // every piece) where only that fits.
+  uint64_t whole_nodes_peak_bytes = 0;
   // Part of a streaming budget left unplanned for what a run touches outside managed memory
   // (oneDNN code pages faulted in by the first run, thread stacks): a plan that streams keeps
   // fixed + resident + ring <= budget - min(reserve, budget / 32) (streaming_limit). Plans that
@@ -92,6 +98,7 @@ struct Block {
 
 struct Plan {
   bool all_resident = false;
+  bool whole_nodes = false;      // all resident, sliced nodes run whole (PlanInput::whole_nodes_peak_bytes)
   std::vector<int> resident;     // piece indices kept in memory across runs
   std::vector<Block> blocks;     // streamed blocks, execution order
   int prefetch_depth = 0;
@@ -100,7 +107,7 @@ struct Plan {
   uint64_t ring_bytes = 0;
   uint64_t resident_bytes = 0;
   uint64_t fixed_bytes = 0;
-  uint64_t predicted_peak_bytes = 0;  // fixed + resident + ring
+  uint64_t predicted_peak_bytes = 0;  // fixed + resident + ring (whole nodes: whole_nodes_peak_bytes)
   uint64_t bytes_read_per_run = 0;    // streamed bytes (resident pieces are read once)
   uint64_t budget_bytes = 0;
   Prediction predicted;          // filled by plan_optimal / predict_plan
@@ -112,6 +119,18 @@ struct Plan {
 
 // Piece size rounded up to kPieceAlignment (what it occupies in memory).
 uint64_t aligned_piece_bytes(uint64_t bytes);
+
+// Total aligned piece bytes.
+uint64_t total_piece_bytes(const PlanInput& input);
+// Peak of the everything-resident plan run as slices (fixed + every piece), and of the fastest
+// everything-resident plan (whole nodes when the model has them: the in-memory run).
+uint64_t sliced_resident_peak(const PlanInput& input);
+uint64_t in_memory_peak(const PlanInput& input);
+// Whether everything can stay resident under `budget` (0: none), in either form.
+bool all_resident_fits(const PlanInput& input, uint64_t budget);
+// The everything-resident plan under `budget` (all_resident_fits): whole nodes where their peak
+// fits, else slices. Predicted with plan/cost.h; planner "greedy" until the caller says otherwise.
+Plan resident_plan(const PlanInput& input, uint64_t budget);
 
 // The smallest budget for which plan_greedy succeeds with the given prefetch depth (-1: 0).
 uint64_t smallest_feasible_budget(const PlanInput& input, int prefetch_depth);

@@ -21,7 +21,8 @@ std::string num(double v) {
 std::string plan_input_to_text(const PlanInput& in) {
   std::ostringstream o;
   o << "deepshark-plan-input 1\nmodel " << token(in.model) << "\nfixed " << in.fixed_bytes;
-  if (in.reserve_bytes != 0) o << " " << in.reserve_bytes;
+  if (in.reserve_bytes != 0 || in.whole_nodes_peak_bytes != 0) o << " " << in.reserve_bytes;
+  if (in.whole_nodes_peak_bytes != 0) o << " " << in.whole_nodes_peak_bytes;
   o << "\nio "
     << num(in.io.latency_ms) << " " << num(in.io.ms_per_byte);
   if (in.stream_compute_factor != 1.0) o << " " << num(in.stream_compute_factor);
@@ -63,10 +64,15 @@ Result<PlanInput> plan_input_from_text(const std::string& text, const std::strin
   int version = 0;
   if (!next(&ls, "deepshark-plan-input") || !(ls >> version) || version != 1) return bad("expected 'deepshark-plan-input 1'");
   if (!next(&ls, "model") || !(ls >> in.model)) return bad("expected 'model NAME'");
-  if (!next(&ls, "fixed") || !(ls >> in.fixed_bytes)) return bad("expected 'fixed BYTES [RESERVE_BYTES]'");
+  const char* fixed_form = "expected 'fixed BYTES [RESERVE_BYTES [WHOLE_NODES_PEAK_BYTES]]'";
+  if (!next(&ls, "fixed") || !(ls >> in.fixed_bytes)) return bad(fixed_form);
   if (uint64_t r = 0; ls >> r) {
-    if (r > (uint64_t{1} << 40)) return bad("expected 'fixed BYTES [RESERVE_BYTES]' (reserve <= 1 TiB)");
+    if (r > (uint64_t{1} << 40)) return bad(std::string(fixed_form) + " (reserve <= 1 TiB)");
     in.reserve_bytes = r;
+    if (uint64_t w = 0; ls >> w) {
+      if (w > (uint64_t{1} << 50)) return bad(std::string(fixed_form) + " (whole-nodes peak <= 1 PiB)");
+      in.whole_nodes_peak_bytes = w;
+    }
   }
   if (!next(&ls, "io") || !(ls >> in.io.latency_ms >> in.io.ms_per_byte) || !(in.io.latency_ms >= 0) ||
       !(in.io.ms_per_byte > 0)) {

@@ -70,8 +70,12 @@ std::string plan_report_text(const PlanInput& in, const Plan& plan) {
   o << "cost model: " << (in.cost_source.empty() ? "unknown" : in.cost_source) << "\n";
   o << "planner: " << plan.planner << "\n";
   if (plan.all_resident) {
-    o << "plan: everything resident, predicted peak " << format_size(plan.predicted_peak_bytes) << " ("
-      << plan.predicted_peak_bytes << " bytes), reads 0 B per run\n";
+    o << "plan: everything resident" << (plan.whole_nodes ? ", sliced nodes run whole" : "") << ", predicted peak "
+      << format_size(plan.predicted_peak_bytes) << " (" << plan.predicted_peak_bytes << " bytes), reads 0 B per run\n";
+    if (!plan.whole_nodes && in.whole_nodes_peak_bytes > 0) {
+      o << "      sliced nodes run as slices: running them whole needs " << format_size(in.whole_nodes_peak_bytes)
+        << " (" << in.whole_nodes_peak_bytes << " bytes)\n";
+    }
   } else {
     o << "plan: budget " << format_size(plan.budget_bytes) << ", predicted peak " << format_size(plan.predicted_peak_bytes)
       << " (" << plan.predicted_peak_bytes << " bytes: fixed " << format_size(plan.fixed_bytes) << ", resident "
@@ -111,6 +115,8 @@ std::string plan_report_json(const PlanInput& in, const Plan& plan) {
   const Prediction& p = plan.predicted;
   o << "{\"model\":" << jstr(in.model) << ",\"cost_model\":" << jstr(in.cost_source) << ",\"planner\":"
     << jstr(plan.planner) << ",\"all_resident\":" << (plan.all_resident ? "true" : "false")
+    << ",\"whole_nodes\":" << (plan.whole_nodes ? "true" : "false")
+    << ",\"whole_nodes_peak_bytes\":" << in.whole_nodes_peak_bytes
     << ",\"budget_bytes\":" << plan.budget_bytes << ",\"predicted_peak_bytes\":" << plan.predicted_peak_bytes
     << ",\"fixed_bytes\":" << plan.fixed_bytes << ",\"arena_bytes\":" << in.arena_bytes
     << ",\"arena_lower_bound_bytes\":" << in.arena_lower_bound_bytes << ",\"arena_order\":" << jstr(in.arena_order)

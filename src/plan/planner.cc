@@ -10,12 +10,6 @@
 
 namespace deepshark {
 
-uint64_t total_piece_bytes(const PlanInput& in) {
-  uint64_t t = 0;
-  for (const PieceSummary& p : in.pieces) t += aligned_piece_bytes(p.bytes);
-  return t;
-}
-
 namespace {
 
 std::string ms_text(double ms) {
@@ -27,16 +21,8 @@ std::string ms_text(double ms) {
 constexpr int kMaxDepth = 7;  // more slots of a smaller size read further ahead
 
 Plan all_resident_plan(const PlanInput& in, uint64_t budget) {
-  Plan plan;
+  Plan plan = resident_plan(in, budget);
   plan.planner = "optimal";
-  plan.all_resident = true;
-  plan.fixed_bytes = in.fixed_bytes;
-  plan.budget_bytes = budget;
-  plan.resident.resize(in.pieces.size());
-  std::iota(plan.resident.begin(), plan.resident.end(), 0);
-  plan.resident_bytes = total_piece_bytes(in);
-  plan.predicted_peak_bytes = in.fixed_bytes + plan.resident_bytes;
-  plan.predicted = predict_plan(in, plan);
   return plan;
 }
 
@@ -290,8 +276,7 @@ void refine(Context& c, int depth, uint64_t slot, uint64_t budget, Mask* residen
 
 Result<Plan> best_for_budget(Context& c, uint64_t budget, int forced_depth, bool local_search = true) {
   const PlanInput& in = c.in;
-  const uint64_t total = total_piece_bytes(in);
-  if (budget == 0 || in.fixed_bytes + total <= budget) return all_resident_plan(in, budget);
+  if (all_resident_fits(in, budget)) return all_resident_plan(in, budget);
   if (budget < smallest_feasible_budget(in, forced_depth)) return infeasible_budget(in, budget, forced_depth);
   const uint64_t room_all = streaming_limit(in, budget) - in.fixed_bytes;
   const std::vector<uint64_t> slots = slot_candidates(in, room_all);
@@ -360,7 +345,7 @@ Result<Plan> best_for_budget(Context& c, uint64_t budget, int forced_depth, bool
 
 std::vector<uint64_t> sweep_budgets(const PlanInput& in, int points, int depth) {
   const uint64_t lo = smallest_feasible_budget(in, depth);
-  const uint64_t hi = in.fixed_bytes + total_piece_bytes(in);
+  const uint64_t hi = in_memory_peak(in);
   std::vector<uint64_t> r;
   points = std::max(points, 2);
   for (int i = 0; i < points; ++i) {
@@ -404,13 +389,13 @@ Result<Plan> plan_optimal(const PlanInput& in, const Requirement& req) {
     return best_for_budget(c, req.memory_budget_bytes, req.prefetch_depth);
   }
   const double t_mem = in_memory_ms(in);
-  const double m_mem = static_cast<double>(in.fixed_bytes + total_piece_bytes(in));
+  const double m_mem = static_cast<double>(in_memory_peak(in));
   if (req.latency_ms > 0) {
     // The least budget whose best plan meets the target: bisect on the budget between the
     // smallest feasible one and the whole model (more memory never has to be slower: every
     // plan of a budget fits a larger one), to within 0.2 % or one piece alignment.
     Context c(in);
-    const uint64_t whole = in.fixed_bytes + total_piece_bytes(in);
+    const uint64_t whole = in_memory_peak(in);
     uint64_t lo = smallest_feasible_budget(in, req.prefetch_depth), hi = whole;
     auto meets = [&](const Result<Plan>& p) { return p.ok() && p->predicted.latency_ms <= req.latency_ms; };
     Result<Plan> best = best_for_budget(c, hi, req.prefetch_depth);

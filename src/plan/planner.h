@@ -27,7 +27,4 @@ std::vector<uint64_t> sweep_budgets(const PlanInput& input, int points, int pref
 // plan_optimal at each sweep budget.
 std::vector<Plan> plan_sweep(const PlanInput& input, int points, int prefetch_depth = -1);
 
-// Total aligned piece bytes; fixed + this is the in-memory peak.
-uint64_t total_piece_bytes(const PlanInput& input);
-
 }  // namespace deepshark

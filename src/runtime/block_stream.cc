@@ -1,6 +1,7 @@
 #include "runtime/block_stream.h"
 
 #include <chrono>
+#include <cstring>
 #include <optional>
 #include <set>
 
@@ -48,6 +49,7 @@ struct BlockStreamSession::Impl {
   bool whole_nodes = false;
   std::vector<Buffer> joined_weights;
   std::string unslice_note;
+  std::string whole_nodes_error;      // why whole_nodes_peak failed at open ("" if it did not)
   std::set<std::string> keep_sliced;  // groups whose weights could not be joined
   std::string failed_group;           // set by join_sliced_weights on failure
   // Per piece: (binding index, offset of its part within the piece).
@@ -85,6 +87,13 @@ struct BlockStreamSession::Impl {
   // executor again (apply_plan); failed_group names the node that could not be joined, if any.
   Status use_whole_nodes();
   Status join_sliced_weights();
+  // PlanInput::whole_nodes_peak_bytes: the peak apply_plan reaches joining from nothing resident —
+  // the unsliced graph's executor (built here on a probe allocator, then dropped), every piece of
+  // an unsliced node, every joined weight, and the read area joining needs where the idle arena
+  // and scratchpad cannot hold the largest piece. 0: no sliced nodes. A staging copy (a layout
+  // oneDNN cannot address a slice of) is not foreseen: where the budget has no room for it, that
+  // node stays sliced (unslice_note).
+  Result<uint64_t> whole_nodes_peak();
   Result<Plan> make_plan(const Requirement& req) const;
   // reset_peak: restart the managed-memory peak once the old plan's memory is released (replan).
   Status apply_plan(Plan next, bool reset_peak = false);
@@ -225,6 +234,21 @@ Status BlockStreamSession::Impl::build_executor(bool whole) {
 }
 
 Status BlockStreamSession::Impl::use_whole_nodes() {
+  // Pieces of sliced nodes still resident from a streaming plan are joined from memory rather
+  // than read again, where the budget holds them beside the joined weights; else they go first.
+  uint64_t held = 0;
+  std::vector<bool> in_group(sliced_graph.nodes.size(), false);
+  for (const UnslicedGroup& grp : unsliced->groups) {
+    for (int n : grp.slices) in_group[n] = true;
+  }
+  for (size_t p = 0; p < resident.size(); ++p) {
+    if (resident[p].data() && in_group[file->pieces()[p].node]) held += resident[p].size();
+  }
+  if (held > 0 && allocator.limit() != 0 && plan_input.whole_nodes_peak_bytes + held > allocator.limit()) {
+    for (size_t p = 0; p < resident.size(); ++p) {
+      if (in_group[file->pieces()[p].node]) resident[p] = Buffer();
+    }
+  }
   DS_RETURN_IF_ERROR(build_executor(true));
   DS_RETURN_IF_ERROR(load_resident());
   return join_sliced_weights();
@@ -249,6 +273,101 @@ int swap_hint(const Node& n, int input, const std::string& kernel) {
 }
 
 }  // namespace
+
+Result<uint64_t> BlockStreamSession::Impl::whole_nodes_peak() {
+  if (!unsliced) {
+    DS_TRY(UnslicedGraph u, unslice_graph(sliced_graph, keep_sliced));
+    unsliced = std::move(u);
+  }
+  if (unsliced->groups.empty()) return uint64_t{0};
+  CountingAllocator probe;
+  ExecutorOptions ex = executor_options;
+  ex.planned_bytes = nullptr;
+  DS_TRY(std::unique_ptr<Executor> e, Executor::create(Graph(unsliced->graph), ex, probe));
+  std::vector<bool> in_group(sliced_graph.nodes.size(), false), whole_step(unsliced->graph.nodes.size(), false);
+  for (const UnslicedGroup& grp : unsliced->groups) {
+    whole_step[grp.node] = true;
+    for (int n : grp.slices) in_group[n] = true;
+  }
+  uint64_t held = probe.current_bytes();
+  for (const WeightBinding& b : e->weight_bindings()) {
+    if (b.external && whole_step[b.step]) held += b.bytes;
+  }
+  uint64_t largest = 0;
+  for (const format::PieceEntry& p : file->pieces()) {
+    if (p.node < in_group.size() && in_group[p.node]) {
+      largest = std::max(largest, aligned_piece_bytes(p.bytes));
+    } else {
+      held += aligned_piece_bytes(p.bytes);
+    }
+  }
+  // As join_sliced_weights carves: the read area first, then each plain staging copy, from the
+  // idle arena and scratchpad; what does not fit there is allocated (staging: until its node is
+  // joined, so one node's at a time).
+  std::vector<std::span<std::byte>> idle = {e->idle_arena(), e->idle_scratch()};
+  auto carve = [&](uint64_t bytes) {
+    for (std::span<std::byte>& r : idle) {
+      const uint64_t skip = (kPieceAlignment - reinterpret_cast<uintptr_t>(r.data()) % kPieceAlignment) % kPieceAlignment;
+      if (r.data() && r.size() >= skip + bytes) {
+        r = r.subspan(skip + bytes);
+        return true;
+      }
+    }
+    return false;
+  };
+  if (largest > 0 && !carve(largest)) held += largest;
+  const std::vector<std::string> kernels = e->kernel_names();
+  const Graph& eg = e->graph();
+  uint64_t staging_peak = 0;
+  // Joined weights a staging copy may borrow: those of the groups after it (join_sliced_weights).
+  std::vector<int> group_of_step(eg.nodes.size(), -1);
+  for (size_t g = 0; g < unsliced->groups.size(); ++g) group_of_step[unsliced->groups[g].node] = static_cast<int>(g);
+  for (size_t g = 0; g < unsliced->groups.size(); ++g) {
+    const UnslicedGroup& grp = unsliced->groups[g];
+    std::set<size_t> lent;
+    auto borrow = [&](uint64_t bytes) {
+      const auto& bs = e->weight_bindings();
+      for (size_t j = 0; j < bs.size(); ++j) {
+        if (bs[j].external && group_of_step[bs[j].step] > static_cast<int>(g) && bs[j].bytes >= bytes && lent.insert(j).second) {
+          return true;
+        }
+      }
+      return false;
+    };
+    const Node& n = eg.nodes[grp.node];
+    SlicePlan sp;
+    if (!plan_slice(eg, n, &sp).empty()) continue;  // the join fails this group: it stays sliced
+    uint64_t staged = 0;
+    for (const WeightBinding& b : e->weight_bindings()) {
+      if (!b.external || b.step != grp.node || b.value == kNoValue) continue;
+      const int axis = b.input == sp.weight_input ? sp.weight_axis : b.input == sp.bias_input ? sp.bias_axis : -1;
+      if (axis < 0) continue;
+      dnnl_backend::WeightRegion whole{b.layout, eg.value(b.value).shape, false, nullptr, b.bytes};
+      Result<bool> sw = dnnl_backend::layout_swaps_value(b.layout, whole.value_shape, swap_hint(n, b.input, kernels[b.step]));
+      if (!sw.ok()) continue;
+      whole.swap01 = *sw;
+      int64_t at = 0;
+      bool direct = true;
+      for (int slice : grp.slices) {
+        const ValueId v = sliced_graph.nodes[slice].input(b.input);
+        if (v == kNoValue || static_cast<size_t>(axis) >= sliced_graph.value(v).shape.size()) break;
+        const int64_t extent = sliced_graph.value(v).shape[axis];
+        Result<bool> ok = dnnl_backend::addresses_range(whole, axis, at, extent);
+        if (ok.ok() && !*ok) {
+          direct = false;
+          break;
+        }
+        at += extent;
+      }
+      if (direct) continue;
+      const uint64_t plain = static_cast<uint64_t>(checked_numel(whole.value_shape).value_or(0)) * sizeof(float);
+      if (!carve(plain) && !borrow(plain)) staged += plain;
+    }
+    staging_peak = std::max(staging_peak, staged);
+  }
+  return std::max(probe.peak_bytes(), held + staging_peak);
+}
+
 
 Status BlockStreamSession::Impl::join_sliced_weights() {
   const auto& bindings = executor->weight_bindings();
@@ -275,6 +394,21 @@ Status BlockStreamSession::Impl::join_sliced_weights() {
   // What did not fit in idle memory, per use (the read area: index 0; binding i's staging: 1 + i),
   // freed as soon as that use ends.
   std::vector<Buffer> owned(bindings.size() + 1);
+  // Binding i's staging copy may also live in the joined weight of a node whose slices come after
+  // the piece being joined (lent until node i is complete: nothing writes it before).
+  std::vector<int> first_piece(bindings.size(), -1), lent_to(bindings.size(), -1), staged_in(bindings.size(), -1);
+  std::vector<bool> padded(bindings.size(), false);
+  auto borrow = [&](size_t i, size_t p, uint64_t bytes) -> std::byte* {
+    for (size_t j = 0; j < bindings.size(); ++j) {
+      if (j != i && joined_weights[j].data() && lent_to[j] < 0 && first_piece[j] > static_cast<int>(p) &&
+          joined_weights[j].size() >= bytes) {
+        lent_to[j] = static_cast<int>(i);
+        staged_in[i] = static_cast<int>(j);
+        return joined_weights[j].data();
+      }
+    }
+    return nullptr;
+  };
   auto scratch = [&](uint64_t bytes, const char* what, size_t use) -> Result<std::byte*> {
     if (std::byte* at = carve(bytes)) return at;
     DS_TRY(owned[use], Buffer::allocate(allocator, bytes, MemoryClass::IOBuffers, what, false, kPieceAlignment));
@@ -308,8 +442,12 @@ Status BlockStreamSession::Impl::join_sliced_weights() {
         return fail_group(i, make_error(ErrorCode::Unsupported, "join", "node", n.name, "input " + std::to_string(b.input) +
                                                                                              " is not sliced"));
       }
-      DS_TRY(joined_weights[i], Buffer::allocate(allocator, b.bytes, MemoryClass::Weights, "joined weight", false,
+      // A padded layout's padding must read as zeros; the parts write only the value's elements.
+      const uint64_t plain = static_cast<uint64_t>(checked_numel(eg.value(b.value).shape).value_or(0)) * sizeof(float);
+      padded[i] = b.bytes > plain;
+      DS_TRY(joined_weights[i], Buffer::allocate(allocator, b.bytes, MemoryClass::Weights, "joined weight", padded[i],
                                                  kPieceAlignment));
+      first_piece[i] = static_cast<int>(p);
       whole[i] = {b.layout, eg.value(b.value).shape, false, joined_weights[i].data(), b.bytes};
       Result<bool> sw = dnnl_backend::layout_swaps_value(b.layout, whole[i].value_shape, swap_hint(n, b.input, kernels[b.step]));
       if (!sw.ok()) return fail_group(i, sw.status());
@@ -343,7 +481,9 @@ Status BlockStreamSession::Impl::join_sliced_weights() {
       if (!s.ok() && s.code() == ErrorCode::Unsupported && !staging[i].data) {
         // oneDNN cannot address this range of the whole layout: join in a plain copy, re-lay at the end.
         const uint64_t bytes = static_cast<uint64_t>(checked_numel(whole[i].value_shape).value_or(0)) * sizeof(float);
-        Result<std::byte*> area_or = scratch(bytes, "joining weight", 1 + i);
+        std::byte* area_in = carve(bytes);
+        if (!area_in) area_in = borrow(i, p, bytes);
+        Result<std::byte*> area_or = area_in ? Result<std::byte*>(area_in) : scratch(bytes, "joining weight", 1 + i);
         if (!area_or.ok()) {
           // Under a budget, no room to stage this node: it stays sliced, the others are joined.
           if (allocator.limit() != 0 && area_or.status().code() == ErrorCode::OutOfMemory) {
@@ -364,6 +504,11 @@ Status BlockStreamSession::Impl::join_sliced_weights() {
         if (!s.ok()) return fail_group(i, s);
         staging[i].data = nullptr;
         owned[1 + i] = Buffer();
+        if (const int j = staged_in[i]; j >= 0) {
+          lent_to[j] = -1;
+          staged_in[i] = -1;
+          if (padded[j]) std::memset(joined_weights[j].data(), 0, joined_weights[j].size());
+        }
       }
     }
     resident[p] = Buffer();  // its bytes now live in the joined weight
@@ -393,7 +538,7 @@ Status BlockStreamSession::Impl::apply_plan(Plan next, bool reset_peak) {
   for (size_t p = 0; p < resident.size(); ++p) {
     if (!keep[p]) resident[p] = Buffer();
   }
-  if (whole_nodes && !(next.all_resident && options.unslice_resident)) {
+  if (whole_nodes && !next.whole_nodes) {
     // The whole nodes' executor and joined weights go too (the sliced executor is built below).
     executor.reset();
     joined_weights.clear();
@@ -402,7 +547,7 @@ Status BlockStreamSession::Impl::apply_plan(Plan next, bool reset_peak) {
   plan = std::move(next);
   allocator.set_limit(plan.budget_bytes);
   unslice_note.clear();
-  bool whole = plan.all_resident && options.unslice_resident;
+  bool whole = plan.whole_nodes;
   // A group whose weights cannot be joined (a layout oneDNN cannot address, a square slice whose
   // orientation is unknown) stays sliced: try again without it. No room under the budget for the
   // joined weights: every slice runs.
@@ -436,6 +581,11 @@ Status BlockStreamSession::Impl::apply_plan(Plan next, bool reset_peak) {
                    (first_failure.empty() ? "" : ": " + first_failure);
   } else if (whole && !joined && !first_failure.empty()) {
     unslice_note = "sliced nodes run as slices: " + first_failure;
+  } else if (plan.all_resident && !whole && !whole_nodes_error.empty()) {
+    unslice_note = "sliced nodes run as slices: " + whole_nodes_error;
+  } else if (plan.all_resident && !whole && plan_input.whole_nodes_peak_bytes > 0) {
+    unslice_note = "sliced nodes run as slices: running them whole needs " +
+                   format_size(plan_input.whole_nodes_peak_bytes) + ", the budget is " + format_size(plan.budget_bytes);
   }
   if (!joined && (whole_nodes || !executor)) {
     DS_RETURN_IF_ERROR(build_executor(false));
@@ -543,6 +693,18 @@ Status BlockStreamSession::Impl::prepare(const std::string& dsk_path, Storage& s
   plan_input.arena_bytes = executor->arena_layout().total_bytes;
   plan_input.arena_lower_bound_bytes = executor->arena_layout().lower_bound_bytes;
   plan_input.arena_order = executor->arena_layout().order;
+  if (options.unslice_resident) {
+    // A model whose whole nodes cannot be built runs its all-resident plans as slices (said then).
+    Result<uint64_t> w = whole_nodes_peak();
+    if (w.ok()) {
+      plan_input.whole_nodes_peak_bytes = *w;
+    } else if (w.status().code() == ErrorCode::OutOfMemory) {
+      return w.status();  // the machine's memory, not the model: open fails as for any allocation
+    } else {
+      whole_nodes_error = w.status().message();
+      unsliced.reset();
+    }
+  }
   const Graph& graph = executor->graph();
   plan_input.node_ms = estimate_node_ms(graph, options.threads);
   if (!options.profile_path.empty()) {

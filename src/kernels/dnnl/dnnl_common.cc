@@ -539,6 +539,25 @@ Status insert_part(const WeightRegion& part, const WeightRegion& whole, int axis
   return reorder_region(src, part.data, sub, whole.data, part.layout);
 }
 
+Result<bool> addresses_range(const WeightRegion& whole, int axis, int64_t offset, int64_t extent) {
+  DS_TRY(memory::desc dst, value_desc(whole));
+  Dims pd = dst.dims();
+  if (axis < 0 || static_cast<size_t>(axis) >= pd.size() || offset < 0 || extent <= 0 || offset + extent > pd[axis]) {
+    return make_error(ErrorCode::InvalidArgument, "join", "weight", whole.layout.substr(0, 60),
+                      "[" + std::to_string(offset) + ", " + std::to_string(offset + extent) + ") is not a range of " +
+                          shape_to_string(whole.value_shape) + " along axis " + std::to_string(axis));
+  }
+  pd[axis] = extent;
+  Dims offsets(pd.size(), 0);
+  offsets[axis] = offset;
+  try {
+    (void)dst.submemory_desc(pd, offsets);
+  } catch (const dnnl::error&) {
+    return false;
+  }
+  return true;
+}
+
 Status copy_whole(const WeightRegion& src, const WeightRegion& dst) {
   DS_TRY(memory::desc s, value_desc(src));
   DS_TRY(memory::desc d, value_desc(dst));

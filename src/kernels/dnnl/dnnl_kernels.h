@@ -60,6 +60,10 @@ Result<bool> layout_swaps_value(const std::string& layout, const Shape& value_sh
 // address that range of the whole layout (a block split across parts): join through a plain
 // staging copy of the whole then (copy_whole).
 Status insert_part(const WeightRegion& part, const WeightRegion& whole, int axis, int64_t offset);
+// Whether insert_part can address [offset, offset + extent) along value axis `axis` of `whole`
+// directly (no data is touched; false: it would say Unsupported). InvalidArgument for a range
+// outside the whole or a layout that does not fit its value.
+Result<bool> addresses_range(const WeightRegion& whole, int axis, int64_t offset, int64_t extent);
 // Copies all of `src` into `dst` (same value dims, any layouts).
 Status copy_whole(const WeightRegion& src, const WeightRegion& dst);
 

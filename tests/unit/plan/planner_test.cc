@@ -76,6 +76,38 @@ TEST(PlanOptimal, EverythingResidentWhenItFits) {
   EXPECT_EQ(p->predicted_peak_bytes, 28 * kKiB);
 }
 
+TEST(PlanOptimal, WholeNodesWhereTheirPeakFitsElseSlices) {
+  // Running the sliced nodes whole needs 30K (joined weights, the unsliced graph's arena); the
+  // slices need 28K.
+  PlanInput in = toy();
+  in.whole_nodes_peak_bytes = 30 * kKiB;
+  auto check = [&](const Requirement& req, bool all, bool whole, uint64_t peak) {
+    auto p = plan_optimal(in, req);
+    ASSERT_TRUE(p.ok()) << p.status().message();
+    EXPECT_EQ(p->all_resident, all) << req.memory_budget_bytes;
+    EXPECT_EQ(p->whole_nodes, whole) << req.memory_budget_bytes;
+    EXPECT_EQ(p->predicted_peak_bytes, peak) << req.memory_budget_bytes;
+    auto g = plan_greedy(in, req);
+    ASSERT_TRUE(g.ok()) << g.status().message();
+    EXPECT_EQ(g->whole_nodes, whole) << "greedy, " << req.memory_budget_bytes;
+  };
+  check({.memory_budget_bytes = 0}, true, true, 30 * kKiB);
+  check({.memory_budget_bytes = 30 * kKiB}, true, true, 30 * kKiB);
+  check({.memory_budget_bytes = 30 * kKiB - 1}, true, false, 28 * kKiB);
+  check({.memory_budget_bytes = 28 * kKiB}, true, false, 28 * kKiB);
+  EXPECT_FALSE(plan_optimal(in, {.memory_budget_bytes = 28 * kKiB - 1})->all_resident);
+  // The fastest plan (balance 1) and the sweep's last point are the whole form.
+  auto fast = plan_optimal(in, {.balance = 1});
+  ASSERT_TRUE(fast.ok());
+  EXPECT_TRUE(fast->whole_nodes);
+  EXPECT_EQ(sweep_budgets(in, 5).back(), 30 * kKiB);
+  // Whole nodes that need less than the slices: everything resident from 26K, whole.
+  in.whole_nodes_peak_bytes = 26 * kKiB;
+  check({.memory_budget_bytes = 26 * kKiB}, true, true, 26 * kKiB);
+  EXPECT_FALSE(plan_optimal(in, {.memory_budget_bytes = 26 * kKiB - 1})->all_resident);
+  EXPECT_LE(smallest_feasible_budget(in, 0), 26 * kKiB);
+}
+
 TEST(PlanOptimal, KeepsTheBigPieceResidentAndDoubleBuffersTheRest) {
   // 24K leaves 16K: C resident (8K) + ring 2 x 4K for A, B, D (depth 1).
   // A read 0-1, computed 1-2 (node 0); B read 1-2, computed 2-4 (nodes 1-2, C resident);
@@ -330,6 +362,12 @@ TEST(PlanInputText, RoundTrip) {
   ASSERT_TRUE(with_reserve.ok()) << with_reserve.status().message();
   EXPECT_EQ(with_reserve->reserve_bytes, 12345u);
   EXPECT_EQ(with_reserve->fixed_bytes, in.fixed_bytes);
+  EXPECT_EQ(with_reserve->whole_nodes_peak_bytes, 0u);
+  in.whole_nodes_peak_bytes = 67890;
+  auto with_whole = plan_input_from_text(plan_input_to_text(in), "toy.txt");
+  ASSERT_TRUE(with_whole.ok()) << with_whole.status().message();
+  EXPECT_EQ(with_whole->whole_nodes_peak_bytes, 67890u);
+  EXPECT_EQ(with_whole->reserve_bytes, 12345u);
   EXPECT_FALSE(plan_input_from_text("deepshark-plan-input 2\n", "x").ok());
 }
 
