@@ -39,6 +39,7 @@ Result<std::unique_ptr<Loader>> Loader::create(Storage& storage, uint32_t queue_
   std::unique_ptr<Loader> loader(new Loader(storage, queue_capacity));
   try {
     loader->thread_ = std::thread([l = loader.get()] { l->run(); });
+    loader->verifier_ = std::thread([l = loader.get()] { l->run_verify(); });
   } catch (const std::system_error& e) {
     return make_error(ErrorCode::Internal, "create", "loader thread", storage.name(), e.what());
   }
@@ -46,7 +47,7 @@ Result<std::unique_ptr<Loader>> Loader::create(Storage& storage, uint32_t queue_
 }
 
 Loader::Loader(Storage& storage, uint32_t queue_capacity)
-    : storage_(storage), slots_(queue_capacity), queue_(queue_capacity) {
+    : storage_(storage), slots_(queue_capacity), queue_(queue_capacity), verify_queue_(queue_capacity) {
   free_.reserve(queue_capacity);
   for (uint32_t i = queue_capacity; i-- > 0;) free_.push_back(i);  // slot 0 is used first
 }
@@ -58,7 +59,9 @@ Loader::~Loader() {
     stop_ = true;
   }
   work_cv_.notify_all();
+  verify_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (verifier_.joinable()) verifier_.join();
 }
 
 Status Loader::cancelled_status(const ReadRequest& r) {
@@ -83,6 +86,7 @@ Result<Ticket> Loader::submit(const ReadRequest& request) {
   slot.request = request;
   slot.state = SlotState::Queued;
   slot.status = Status::ok_status();
+  slot.start_ns = 0;
   slot.read_ns = 0;
   if (++slot.generation == 0) slot.generation = 1;  // keep ticket 0 invalid
   queue_[(queue_head_ + queue_count_) % queue_.size()] = index;
@@ -132,7 +136,7 @@ Status Loader::wait(Ticket ticket, RequestTiming* timing) {
 
 void Loader::drain() {
   std::unique_lock<std::mutex> lock(mutex_);
-  done_cv_.wait(lock, [&] { return queue_count_ == 0 && !reading_; });
+  done_cv_.wait(lock, [&] { return queue_count_ == 0 && idle_locked(); });
 }
 
 void Loader::cancel_all() {
@@ -147,8 +151,9 @@ void Loader::cancel_all() {
     }
   };
   drop_queued();
-  // The request being read touches caller memory until the thread finishes it.
-  done_cv_.wait(lock, [&] { return !reading_; });
+  // The request being read, and those read but not verified, touch caller memory until the
+  // threads finish them (verifying takes a fraction of reading: they are not dropped).
+  done_cv_.wait(lock, [&] { return idle_locked(); });
   drop_queued();  // requests another thread submitted while we waited
   for (uint32_t i = 0; i < slots_.size(); ++i) {
     if (slots_[i].state != SlotState::Free) free_slot(i);
@@ -180,18 +185,32 @@ void Loader::reset_stats() {
   stats_ = LoaderStats{};
 }
 
-Status Loader::read_one(const ReadRequest& r) {
-  const uint64_t read_size = read_bytes(r.bytes);
-  Status s = storage_.read(r.offset, read_size, r.dst);
-  if (!s.ok()) return s.with_context(failure_message("load", "piece", std::string(r.label), ""));
-  if (r.verify) {
-    const uint64_t got = checksum_xxh3(r.dst, r.bytes);
-    if (got != r.checksum) {
-      return make_error(ErrorCode::Corruption, "verify", "piece", std::string(r.label),
-                        "checksum mismatch " + expected_got(hex64(r.checksum), hex64(got)));
-    }
+Status Loader::verify_one(const ReadRequest& r) {
+  const uint64_t got = checksum_xxh3(r.dst, r.bytes);
+  if (got != r.checksum) {
+    return make_error(ErrorCode::Corruption, "verify", "piece", std::string(r.label),
+                      "checksum mismatch " + expected_got(hex64(r.checksum), hex64(got)));
   }
   return Status::ok_status();
+}
+
+void Loader::finish(uint32_t index, Status status) {
+  Slot& slot = slots_[index];
+  const uint64_t end = now_ns();
+  slot.read_ns = end - slot.start_ns;
+  // Busy time: the union of [start, end] over requests (a read overlaps the previous verify).
+  const uint64_t from = std::max(slot.start_ns, busy_end_ns_);
+  if (end > from) stats_.read_ns += end - from;
+  busy_end_ns_ = std::max(busy_end_ns_, end);
+  ++stats_.completed;
+  if (status.ok()) {
+    stats_.bytes_read += read_bytes(slot.request.bytes);
+  } else {
+    ++stats_.failed;
+  }
+  slot.status = std::move(status);
+  slot.state = SlotState::Done;
+  done_cv_.notify_all();
 }
 
 void Loader::run() {
@@ -206,25 +225,44 @@ void Loader::run() {
     slot.state = SlotState::Reading;
     const ReadRequest request = slot.request;  // the slot cannot be freed while Reading
     reading_ = true;
+    slot.start_ns = now_ns();
     lock.unlock();
 
-    const uint64_t start = now_ns();
-    Status status = read_one(request);
-    const uint64_t elapsed = now_ns() - start;
+    Status status = storage_.read(request.offset, read_bytes(request.bytes), request.dst);
+    if (!status.ok()) status = status.with_context(failure_message("load", "piece", std::string(request.label), ""));
 
     lock.lock();
     reading_ = false;
-    ++stats_.completed;
-    stats_.read_ns += elapsed;
-    if (status.ok()) {
-      stats_.bytes_read += read_bytes(request.bytes);
-    } else {
-      ++stats_.failed;
+    if (status.ok() && request.verify) {
+      // The verifier checks it while this thread reads the next request.
+      slot.state = SlotState::Verifying;
+      verify_queue_[(verify_head_ + verify_count_) % verify_queue_.size()] = index;
+      ++verify_count_;
+      verify_cv_.notify_one();
+      continue;
     }
-    slot.status = std::move(status);
-    slot.read_ns = elapsed;
-    slot.state = SlotState::Done;
-    done_cv_.notify_all();
+    finish(index, std::move(status));
+  }
+}
+
+void Loader::run_verify() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    verify_cv_.wait(lock, [&] { return stop_ || verify_count_ > 0; });
+    if (verify_count_ == 0) return;  // stop_, nothing left to verify
+    const uint32_t index = verify_queue_[verify_head_];
+    verify_head_ = (verify_head_ + 1) % verify_queue_.size();
+    --verify_count_;
+    const ReadRequest request = slots_[index].request;  // the slot cannot be freed while Verifying
+    verifying_ = true;
+    lock.unlock();
+
+    if (verify_hook_) verify_hook_(request);
+    Status status = verify_one(request);
+
+    lock.lock();
+    verifying_ = false;
+    finish(index, std::move(status));
   }
 }
 

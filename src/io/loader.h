@@ -1,11 +1,13 @@
-// Loader: one background thread that reads requested byte ranges from a Storage into caller-owned
-// memory and verifies each one's XXH3-64 checksum as it arrives, while the caller computes. It knows
-// nothing of graphs: a request is {file offset, bytes, destination, expected checksum, label}.
+// Loader: reads requested byte ranges from a Storage into caller-owned memory and verifies each
+// one's XXH3-64 checksum, while the caller computes. Two background threads: a reader that issues
+// the storage reads one after another, and a verifier that checks each request's checksum while
+// the reader already reads the next (the storage never waits for a checksum). It knows nothing of
+// graphs: a request is {file offset, bytes, destination, expected checksum, label}.
 //
 //   DS_TRY(std::unique_ptr<ds::Loader> loader, ds::Loader::create(file, /*queue_capacity=*/16));
 //   ds::ReadRequest r{.offset = piece.offset, .bytes = piece.bytes, .dst = region.data,
 //                     .checksum = piece.checksum, .label = piece.name};
-//   DS_TRY(ds::Ticket t, loader->submit(r));       // returns at once; the thread reads in FIFO order
+//   DS_TRY(ds::Ticket t, loader->submit(r));       // returns at once; reads in FIFO order
 //   ... compute the previous block ...
 //   ds::RequestTiming timing;
 //   ds::Status s = loader->wait(t, &timing);        // blocks until read and verified
@@ -29,6 +31,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string_view>
@@ -53,7 +56,7 @@ struct ReadRequest {
 using Ticket = uint64_t;
 
 struct RequestTiming {
-  uint64_t read_ns = 0;   // time the loader thread spent reading and verifying the request
+  uint64_t read_ns = 0;   // from the start of the request's read to the end of its verification
   uint64_t stall_ns = 0;  // time wait() blocked because the request was not done yet
 };
 
@@ -62,7 +65,8 @@ struct LoaderStats {
   uint64_t failed = 0;         // of which ended with an error
   uint64_t cancelled = 0;      // requests dropped by cancel_all() before being read
   uint64_t bytes_read = 0;     // bytes read from storage (rounded-up sizes), successful reads only
-  uint64_t read_ns = 0;        // total loader-thread read + verify time
+  uint64_t read_ns = 0;        // time the loader was busy: reading or verifying some request (the
+                               // union of the requests' read_ns intervals: overlaps count once)
   uint64_t stall_ns = 0;       // total time waiters blocked
   uint64_t stalled_waits = 0;  // waits that had to block
 };
@@ -100,36 +104,53 @@ class Loader {
   uint32_t outstanding() const;
   LoaderStats stats() const;
   void reset_stats();
+  // Test seam: called on the verifier thread before each request's checksum. Set it before the
+  // first submit.
+  void set_verify_hook_for_testing(std::function<void(const ReadRequest&)> hook) { verify_hook_ = std::move(hook); }
 
  private:
-  enum class SlotState : uint8_t { Free, Queued, Reading, Done };
+  enum class SlotState : uint8_t { Free, Queued, Reading, Verifying, Done };
   struct Slot {
     ReadRequest request;
     SlotState state = SlotState::Free;
     uint32_t generation = 0;
     Status status;
+    uint64_t start_ns = 0;  // the read began
     uint64_t read_ns = 0;
   };
 
   Loader(Storage& storage, uint32_t queue_capacity);
-  void run();
-  Status read_one(const ReadRequest& r);
+  void run();         // the reader thread
+  void run_verify();  // the verifier thread
+  Status verify_one(const ReadRequest& r);
+  // With mutex_ held: the request in slot `index` is done with `status` (stats, waiters told).
+  void finish(uint32_t index, Status status);
   void free_slot(uint32_t index);  // with mutex_ held
+  // With mutex_ held: neither thread touches caller memory now, and none is queued to verify.
+  bool idle_locked() const { return !reading_ && !verifying_ && verify_count_ == 0; }
   static Status cancelled_status(const ReadRequest& r);
 
   Storage& storage_;
   mutable std::mutex mutex_;
-  std::condition_variable work_cv_;  // the thread waits for queued requests
+  std::condition_variable work_cv_;  // the reader waits for queued requests
+  std::condition_variable verify_cv_;  // the verifier waits for read requests
   std::condition_variable done_cv_;  // waiters wait for completions
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_;       // stack of free slot indices
   std::vector<uint32_t> queue_;      // FIFO ring of queued slot indices
   uint32_t queue_head_ = 0;
   uint32_t queue_count_ = 0;
-  bool reading_ = false;             // the thread is reading a request outside the lock
+  bool reading_ = false;             // the reader is reading a request outside the lock
+  std::vector<uint32_t> verify_queue_;  // FIFO ring of read slots waiting for the verifier
+  uint32_t verify_head_ = 0;
+  uint32_t verify_count_ = 0;
+  bool verifying_ = false;           // the verifier is hashing a request outside the lock
+  uint64_t busy_end_ns_ = 0;         // end of the latest finished request (for stats_.read_ns)
   bool stop_ = false;
   LoaderStats stats_;
   std::thread thread_;
+  std::thread verifier_;
+  std::function<void(const ReadRequest&)> verify_hook_;
 };
 
 }  // namespace deepshark

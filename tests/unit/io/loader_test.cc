@@ -329,6 +329,11 @@ class GatedStorage final : public Storage {
     std::lock_guard<std::mutex> lock(mutex_);
     return begun_;
   }
+  // Whether n reads have begun within `limit` (a bound for a failing loader, not a measurement).
+  bool wait_for_reads(uint64_t n, std::chrono::seconds limit) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return cv_.wait_for(lock, limit, [&] { return begun_ >= n; });
+  }
   uint64_t ended() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return ended_;
@@ -369,6 +374,28 @@ TEST(Loader, CancelAllWaitsForTheReadInFlight) {
   Destinations d = make_destinations(p);
   std::vector<Status> st = run_all(*loader, p, d, in_order(5));
   for (size_t i = 0; i < 5; ++i) EXPECT_TRUE(st[i].ok() && piece_equals(p, i, d.dst(i))) << i;
+}
+
+// The storage reads the next request while the previous one is verified: request 0's
+// verification waits until request 1's read has begun, which a loader that verifies between
+// reads never lets happen (it would give up after 30 s and fail).
+TEST(Loader, ReadsTheNextRequestWhileVerifyingThePrevious) {
+  const PackedFile p = make_packed(3, 700);
+  MemoryStorage mem(p.bytes, "mem");
+  GatedStorage gated(mem);
+  gated.open();
+  auto loader = make_loader(gated, 3);
+  bool overlapped = false;
+  loader->set_verify_hook_for_testing([&](const ReadRequest& r) {
+    if (r.label == "piece0") overlapped = gated.wait_for_reads(2, std::chrono::seconds(30));
+  });
+  Destinations d = make_destinations(p);
+  std::vector<Status> st = run_all(*loader, p, d, in_order(3));
+  EXPECT_TRUE(overlapped) << "request 1 was not read while request 0 was verified";
+  for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(st[i].ok() && piece_equals(p, i, d.dst(i))) << i;
+  LoaderStats s = loader->stats();
+  EXPECT_EQ(s.completed, 3u);
+  EXPECT_GT(s.read_ns, 0u);
 }
 
 TEST(Loader, CancelWhileAnotherThreadWaits) {
