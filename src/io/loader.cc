@@ -232,15 +232,23 @@ void Loader::run() {
     if (!status.ok()) status = status.with_context(failure_message("load", "piece", std::string(request.label), ""));
 
     lock.lock();
-    reading_ = false;
-    if (status.ok() && request.verify) {
+    if (status.ok() && request.verify && queue_count_ > 0) {
       // The verifier checks it while this thread reads the next request.
+      reading_ = false;
       slot.state = SlotState::Verifying;
       verify_queue_[(verify_head_ + verify_count_) % verify_queue_.size()] = index;
       ++verify_count_;
       verify_cv_.notify_one();
       continue;
     }
+    if (status.ok() && request.verify) {
+      // Nothing to read next: verify here, and spare the waiter a second thread's wake-up.
+      lock.unlock();
+      if (verify_hook_) verify_hook_(request);
+      status = verify_one(request);
+      lock.lock();
+    }
+    reading_ = false;
     finish(index, std::move(status));
   }
 }

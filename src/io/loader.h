@@ -1,7 +1,9 @@
 // Loader: reads requested byte ranges from a Storage into caller-owned memory and verifies each
 // one's XXH3-64 checksum, while the caller computes. Two background threads: a reader that issues
-// the storage reads one after another, and a verifier that checks each request's checksum while
-// the reader already reads the next (the storage never waits for a checksum). It knows nothing of
+// the storage reads one after another, and a verifier that checks a request's checksum while the
+// reader already reads the next (the storage does not wait for checksums); a request with nothing
+// queued behind it is verified by the reader itself (no second wake-up before its waiter's). It
+// knows nothing of
 // graphs: a request is {file offset, bytes, destination, expected checksum, label}.
 //
 //   DS_TRY(std::unique_ptr<ds::Loader> loader, ds::Loader::create(file, /*queue_capacity=*/16));
