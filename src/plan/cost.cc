@@ -33,7 +33,7 @@ int block_end_step(const PlanInput& in, const Plan& plan, size_t b) {
 }
 
 double simulate_pipeline(const std::vector<double>& load, const std::vector<double>& compute, size_t slots,
-                         double compute_factor, double cutoff, Prediction* timeline) {
+                         double compute_factor, double cold_read_factor, double cutoff, Prediction* timeline) {
   const size_t nb = load.size();
   slots = std::max<size_t>(slots, 1);
   double read_left = 0, compute_left = 0;  // work (time alone) not yet done
@@ -52,12 +52,17 @@ double simulate_pipeline(const std::vector<double>& load, const std::vector<doub
   size_t next_read = 0, reads_done = 0, next_compute = 0;
   bool reading = false, computing = false;
   double r_rem = 0, c_rem = 0;  // work left in the current read / compute
+  double last_read_end = -1;    // the storage idles after it until the next read starts
+  bool read_cold = false;       // the current read started on idle storage
+  // The work left is counted at the warm rate: a lower bound whatever reads turn out cold.
+  cold_read_factor = std::max(cold_read_factor, 1.0);
   // Block b may be read once block b - slots has computed (its slot is free then).
   auto can_read = [&](size_t b) { return b < nb && (b < slots || next_compute > b - slots); };
   while (next_compute < nb) {
     if (!reading && can_read(next_read)) {
       reading = true;
-      r_rem = load[next_read];
+      read_cold = last_read_end < 0 || t > last_read_end + 1e-9;
+      r_rem = load[next_read] * (read_cold ? cold_read_factor : 1.0);
       if (timeline) timeline->read_start_ms[next_read] = t;
     }
     if (!computing && next_compute < reads_done) {
@@ -74,7 +79,7 @@ double simulate_pipeline(const std::vector<double>& load, const std::vector<doub
     if (reading) {
       const double done = dr <= dc ? r_rem : dt;
       r_rem -= done;
-      read_left -= done;
+      read_left -= read_cold ? done / cold_read_factor : done;
     }
     if (computing) {
       const double done = dc <= dr ? c_rem : dt * cs;
@@ -83,6 +88,7 @@ double simulate_pipeline(const std::vector<double>& load, const std::vector<doub
     }
     if (reading && dr <= dc) {
       reading = false;
+      last_read_end = t;
       if (timeline) timeline->read_end_ms[next_read] = t;
       ++next_read;
       ++reads_done;
@@ -126,7 +132,7 @@ Prediction predict_plan(const PlanInput& in, const Plan& plan) {
   }
   // The pipeline as BlockStreamSession::run drives it.
   p.latency_ms = simulate_pipeline(p.block_load_ms, p.block_compute_ms, static_cast<size_t>(std::max(plan.ring_slots, 1)),
-                                   in.stream_compute_factor, INFINITY, &p);
+                                   in.stream_compute_factor, in.cold_read_factor, INFINITY, &p);
   p.serial_ms = p.load_ms + p.compute_ms;
   p.eta = p.latency_ms > 0 ? std::max(p.load_ms, p.compute_ms) / p.latency_ms : 0;
   return p;

@@ -5,8 +5,10 @@
 // reader thread in FIFO order, block b + depth + 1 submitted when block b has computed. The reader
 // and the kernels share the cores: while a read runs beside it, a compute proceeds at
 // 1 / stream_compute_factor of its speed alone (measured by `deepshark profile --model`); alone it
-// runs at full speed (load then compute, prefetch depth 0, never overlaps). Reads cost the same
-// either way (their rate is the loader's calibrated one, plan/device_profile.h).
+// runs at full speed (load then compute, prefetch depth 0, never overlaps). A read costs the
+// loader's calibrated rate (plan/device_profile.h) when it follows the previous read at once, and
+// cold_read_factor times that when the storage was idle before it (the first read, every read of
+// a depth-0 plan, a read that waited for a ring slot).
 //
 //   ds::Prediction p = ds::predict_plan(input, plan);     // latency, T*, L, C, eta, per-block times
 //   double t = ds::in_memory_ms(input);                   // C: the everything-resident latency
@@ -37,7 +39,7 @@ Prediction predict_plan(const PlanInput& input, const Plan& plan);
 // latency. Stops early once a lower bound on the latency exceeds `cutoff` and returns that bound
 // (> cutoff). Fills the timeline when given (read / compute start and end per block).
 double simulate_pipeline(const std::vector<double>& load, const std::vector<double>& compute, size_t slots,
-                         double compute_factor, double cutoff = INFINITY,
+                         double compute_factor, double cold_read_factor, double cutoff = INFINITY,
                          Prediction* timeline = nullptr);
 
 }  // namespace deepshark

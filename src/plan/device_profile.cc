@@ -186,7 +186,12 @@ std::string device_profile_to_json(const DeviceProfile& p) {
     const auto& m = p.streaming;
     o << ",\n  \"streaming\": {\"budget_bytes\": " << m.budget_bytes << ", \"bytes_read\": " << m.bytes_read
       << ", \"pieces_read\": " << m.pieces_read << ", \"read_ms\": " << num(m.read_ms) << ", \"compute_ms\": "
-      << num(m.compute_ms) << ", \"in_memory_ms\": " << num(m.in_memory_ms) << "}";
+      << num(m.compute_ms) << ", \"in_memory_ms\": " << num(m.in_memory_ms);
+    if (m.serial_bytes_read > 0) {
+      o << ", \"serial_bytes_read\": " << m.serial_bytes_read << ", \"serial_pieces_read\": " << m.serial_pieces_read
+        << ", \"serial_read_ms\": " << num(m.serial_read_ms);
+    }
+    o << "}";
   }
   o << "\n}\n";
   return o.str();
@@ -253,6 +258,12 @@ Result<DeviceProfile> device_profile_from_json(const std::string& text, const st
     if (!(c.read_ms >= 0) || !(c.compute_ms >= 0) || !(c.in_memory_ms >= 0)) {
       return bad("streaming needs read_ms, compute_ms and in_memory_ms >= 0");
     }
+    if (m->get("serial_bytes_read")) {
+      c.serial_bytes_read = static_cast<uint64_t>(std::max(0.0, number(m->get("serial_bytes_read"), 0)));
+      c.serial_pieces_read = static_cast<int>(std::max(0.0, number(m->get("serial_pieces_read"), 0)));
+      c.serial_read_ms = number(m->get("serial_read_ms"), -1);
+      if (!(c.serial_read_ms >= 0)) return bad("streaming's serial_read_ms must be >= 0");
+    }
     c.measured = true;
   }
   return p;
@@ -262,7 +273,21 @@ double streaming_ms_per_byte(const DeviceProfile& p) {
   const auto& m = p.streaming;
   if (!m.measured || m.bytes_read == 0) return p.io.ms_per_byte;
   const double per_byte = (m.read_ms - m.pieces_read * p.io.latency_ms) / static_cast<double>(m.bytes_read);
+  // With a depth-0 measurement the pipelined rate stands on its own (back-to-back reads of the
+  // model's file beat the fit's random reads of a fresh file, 2x here); without one, the fit is a
+  // floor (the older calibration mixed both).
+  if (m.serial_bytes_read > 0 && per_byte > 0) return per_byte;
   return std::max(p.io.ms_per_byte, per_byte);
+}
+
+double streaming_cold_read_factor(const DeviceProfile& p) {
+  const auto& m = p.streaming;
+  if (!m.measured || m.serial_bytes_read == 0 || m.bytes_read == 0) return 1.0;
+  const double warm = streaming_ms_per_byte(p);
+  const double cold =
+      (m.serial_read_ms - m.serial_pieces_read * p.io.latency_ms) / static_cast<double>(m.serial_bytes_read);
+  if (!(warm > 0) || !(cold > 0)) return 1.0;
+  return std::clamp(cold / warm, 1.0, 4.0);
 }
 
 double streaming_compute_factor(const DeviceProfile& p) {
@@ -288,6 +313,7 @@ Status apply_device_profile(const DeviceProfile& p, int threads, PlanInput* in) 
   // down only while a read runs beside them (stream_compute_factor, plan/cost.h).
   in->io = p.io;
   in->io.ms_per_byte = streaming_ms_per_byte(p);
+  in->cold_read_factor = streaming_cold_read_factor(p);
   if (p.node_ms.empty()) return Status::ok_status();
   if (p.threads != threads) {
     return make_error(ErrorCode::InvalidArgument, "apply", "profile", p.model,

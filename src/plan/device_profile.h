@@ -49,6 +49,11 @@ struct DeviceProfile {
     double read_ms = 0;         // per run, loader time reading and verifying (median)
     double compute_ms = 0;      // per run, kernel time while streaming (median)
     double in_memory_ms = 0;    // sum of node_ms
+    // The same budget at prefetch depth 0 (load, then compute): every read starts on idle
+    // storage. 0 bytes: not measured (profiles before session 5), reads cost the same either way.
+    uint64_t serial_bytes_read = 0;
+    int serial_pieces_read = 0;
+    double serial_read_ms = 0;
   } streaming;
 };
 
@@ -56,6 +61,8 @@ struct DeviceProfile {
 // fitted per-request latency) and the factor on node times while streaming (>= 1).
 double streaming_ms_per_byte(const DeviceProfile& profile);
 double streaming_compute_factor(const DeviceProfile& profile);
+// Read ms per byte at depth 0 over the streaming rate, clamped to [1, 4]: PlanInput::cold_read_factor.
+double streaming_cold_read_factor(const DeviceProfile& profile);
 
 // Least-squares fit of ms = latency + bytes * ms_per_byte over the queue-depth-1 samples, plus
 // the hash cost per byte. Latency is clamped at >= 0.
@@ -67,7 +74,8 @@ Result<DeviceProfile> device_profile_from_json(const std::string& text, const st
 Result<DeviceProfile> read_device_profile(const std::string& path);
 
 // Sets input->io from the profile and, when it has node times, input->node_ms by node name; with
-// a streaming calibration, io.ms_per_byte and input->stream_compute_factor from it.
+// a streaming calibration, io.ms_per_byte, input->stream_compute_factor and
+// input->cold_read_factor from it.
 // InvalidArgument when the profile's nodes do not match input->node_names or its thread count
 // differs from `threads` (compute time depends on it).
 Status apply_device_profile(const DeviceProfile& profile, int threads, PlanInput* input);

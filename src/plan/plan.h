@@ -62,6 +62,11 @@ struct PlanInput {
   // stream_compute_factor times as long as alone (plan/cost.h); measured by `deepshark profile
   // --model` (plan/device_profile.h), else 1.
   double stream_compute_factor = 1.0;
+  // A read that starts on idle storage (the first of a run, every read of a load-then-compute
+  // plan, a read that waited for a free ring slot) takes cold_read_factor times io's time:
+  // back-to-back reads of the model's file ran 1.9-2.3x faster here than reads after a pause
+  // (plan/device_profile.h measures both); else 1.
+  double cold_read_factor = 1.0;
   std::string cost_source;  // "profile FILE", "built-in ..." (said in reports)
 };
 

@@ -25,7 +25,8 @@ std::string plan_input_to_text(const PlanInput& in) {
   if (in.whole_nodes_peak_bytes != 0) o << " " << in.whole_nodes_peak_bytes;
   o << "\nio "
     << num(in.io.latency_ms) << " " << num(in.io.ms_per_byte);
-  if (in.stream_compute_factor != 1.0) o << " " << num(in.stream_compute_factor);
+  if (in.stream_compute_factor != 1.0 || in.cold_read_factor != 1.0) o << " " << num(in.stream_compute_factor);
+  if (in.cold_read_factor != 1.0) o << " " << num(in.cold_read_factor);
   o << "\ncost " << in.cost_source << "\nnodes "
     << in.node_ms.size() << "\n";
   for (size_t i = 0; i < in.node_ms.size(); ++i) {
@@ -74,13 +75,18 @@ Result<PlanInput> plan_input_from_text(const std::string& text, const std::strin
       in.whole_nodes_peak_bytes = w;
     }
   }
+  const char* io_form = "expected 'io LATENCY_MS MS_PER_BYTE [STREAM_COMPUTE_FACTOR [COLD_READ_FACTOR]]' (>= 0, > 0, 1..4, 1..4)";
   if (!next(&ls, "io") || !(ls >> in.io.latency_ms >> in.io.ms_per_byte) || !(in.io.latency_ms >= 0) ||
       !(in.io.ms_per_byte > 0)) {
-    return bad("expected 'io LATENCY_MS MS_PER_BYTE [STREAM_COMPUTE_FACTOR]' (>= 0, > 0, 1..4)");
+    return bad(io_form);
   }
   if (double f = 0; ls >> f) {
-    if (!(f >= 1.0 && f <= 4.0)) return bad("expected 'io LATENCY_MS MS_PER_BYTE [STREAM_COMPUTE_FACTOR]' (>= 0, > 0, 1..4)");
+    if (!(f >= 1.0 && f <= 4.0)) return bad(io_form);
     in.stream_compute_factor = f;
+    if (double cf = 0; ls >> cf) {
+      if (!(cf >= 1.0 && cf <= 4.0)) return bad(io_form);
+      in.cold_read_factor = cf;
+    }
   }
   if (!next(&ls, "cost")) return bad("expected 'cost SOURCE'");
   std::getline(ls >> std::ws, in.cost_source);

@@ -239,7 +239,7 @@ Score evaluate(Context& c, int depth, uint64_t slot, const Mask& resident,
     c.block_compute[b] = c.prefix[last] - c.prefix[first];
   }
   sc.latency = simulate_pipeline(c.block_load, c.block_compute, static_cast<size_t>(depth) + 1,
-                                 c.in.stream_compute_factor, cutoff);
+                                 c.in.stream_compute_factor, c.in.cold_read_factor, cutoff);
   return sc;
 }
 

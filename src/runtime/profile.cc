@@ -264,6 +264,24 @@ Status profile_model_compute(const std::string& dsk_path, int threads, int runs,
       c.read_ms = median(read_ms);
       c.compute_ms = median(compute_ms);
       c.in_memory_ms = in_memory;
+      // The same budget at depth 0: every read starts on idle storage.
+      Requirement serial = r;
+      serial.prefetch_depth = 0;
+      if (c.measured && s->replan(serial).ok() && !s->plan().blocks.empty()) {
+        int serial_pieces = 0;
+        for (const Block& b : s->plan().blocks) serial_pieces += static_cast<int>(b.pieces.size());
+        std::vector<double> serial_ms;
+        uint64_t serial_bytes = 0;
+        DS_TRY(auto warm_serial, s->run(views));
+        for (int r2 = 0; r2 < std::max(runs, 1); ++r2) {
+          DS_TRY(auto out, s->run(views));
+          serial_ms.push_back(s->last_report().read_ms);
+          serial_bytes = s->last_report().bytes_read;
+        }
+        c.serial_bytes_read = serial_bytes;
+        c.serial_pieces_read = serial_pieces;
+        c.serial_read_ms = median(serial_ms);
+      }
     }
   }
   return Status::ok_status();

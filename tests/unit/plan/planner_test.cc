@@ -68,6 +68,40 @@ TEST(CostModel, SimulatesThePipelineAsTheBlockStreamRunsIt) {
   EXPECT_DOUBLE_EQ(predict_plan(in, plan).latency_ms, 12.0);
 }
 
+TEST(CostModel, AReadAfterIdleStorageIsCold) {
+  // The same three blocks (reads 2 ms warm), cold reads 1.5x: 3 ms.
+  PlanInput in;
+  in.io.latency_ms = 1;
+  in.io.ms_per_byte = 1.0 / 4096;
+  in.cold_read_factor = 1.5;
+  in.pieces = {{"a", 4096, 0, 0}, {"b", 4096, 1, 0}, {"c", 4096, 2, 0}};
+  in.node_ms = {3, 1, 2};
+  Plan plan;
+  plan.blocks = {{0, 1, 4096, {0}}, {1, 2, 4096, {1}}, {2, 3, 4096, {2}}};
+  // Depth 0: every read starts on idle storage. a 0-3 / 3-6, b 6-9 / 9-10, c 10-13 / 13-15.
+  plan.prefetch_depth = 0;
+  plan.ring_slots = 1;
+  Prediction p = predict_plan(in, plan);
+  EXPECT_DOUBLE_EQ(p.latency_ms, 15.0);
+  EXPECT_EQ(p.read_end_ms, (std::vector<double>{3, 9, 13}));
+  // Depth 2: a is cold (the first read), b and c follow at once: a 0-3, b 3-5, c 5-7; computes
+  // a 3-6, b 6-7, c 7-9.
+  plan.prefetch_depth = 2;
+  plan.ring_slots = 3;
+  p = predict_plan(in, plan);
+  EXPECT_EQ(p.read_end_ms, (std::vector<double>{3, 5, 7}));
+  EXPECT_DOUBLE_EQ(p.latency_ms, 9.0);
+  // Depth 1: c waits for a's slot (free at 6; b's read ended at 5): cold, 6-9, computed 9-11.
+  plan.prefetch_depth = 1;
+  plan.ring_slots = 2;
+  p = predict_plan(in, plan);
+  EXPECT_EQ(p.read_end_ms, (std::vector<double>{3, 5, 9}));
+  EXPECT_DOUBLE_EQ(p.latency_ms, 11.0);
+  // L and T* stay the warm times (the pipeline bound), so eta = max(L, C) / latency = 6 / 11.
+  EXPECT_DOUBLE_EQ(p.load_ms, 6.0);
+  EXPECT_DOUBLE_EQ(p.eta, 6.0 / 11.0);
+}
+
 TEST(PlanOptimal, EverythingResidentWhenItFits) {
   auto p = plan_optimal(toy(), {.memory_budget_bytes = 28 * kKiB});
   ASSERT_TRUE(p.ok()) << p.status().message();
@@ -346,6 +380,35 @@ TEST(DeviceProfile, JsonRoundTripAndErrors) {
   EXPECT_FALSE(apply_device_profile(*back, 1, &in).ok());  // other thread count
   in.node_names = {"x", "relu"};
   EXPECT_FALSE(apply_device_profile(*back, 2, &in).ok());  // other model
+
+  // Streaming calibration: 100 pieces, 400 MB in 200 ms pipelined (0.5 ms per MB after 0.1 ms
+  // per piece) and at depth 0 100 pieces, 400 MB in 410 ms (1.0 ms per MB after latency).
+  DeviceProfile q = *back;
+  q.io.latency_ms = 0.1;
+  q.io.ms_per_byte = 1e-6;  // the fit: 1 ms per MB, slower than the pipelined reads
+  q.streaming.measured = true;
+  q.streaming.bytes_read = 400000000;
+  q.streaming.pieces_read = 100;
+  q.streaming.read_ms = 210;
+  q.streaming.compute_ms = 3;
+  q.streaming.in_memory_ms = 1.75;
+  EXPECT_DOUBLE_EQ(streaming_ms_per_byte(q), 1e-6);  // no depth-0 measurement: the fit is a floor
+  EXPECT_DOUBLE_EQ(streaming_cold_read_factor(q), 1.0);
+  q.streaming.serial_bytes_read = 400000000;
+  q.streaming.serial_pieces_read = 100;
+  q.streaming.serial_read_ms = 410;
+  EXPECT_NEAR(streaming_ms_per_byte(q), 0.5e-6, 1e-15);
+  EXPECT_NEAR(streaming_cold_read_factor(q), 2.0, 1e-9);
+  auto q2 = device_profile_from_json(device_profile_to_json(q), "q.json");
+  ASSERT_TRUE(q2.ok()) << q2.status().message();
+  EXPECT_EQ(q2->streaming.serial_bytes_read, 400000000u);
+  EXPECT_EQ(q2->streaming.serial_pieces_read, 100);
+  EXPECT_DOUBLE_EQ(q2->streaming.serial_read_ms, 410);
+  in.node_names = {"conv \"1\"", "relu"};
+  ASSERT_TRUE(apply_device_profile(*q2, 2, &in).ok());
+  EXPECT_NEAR(in.cold_read_factor, 2.0, 1e-9);
+  EXPECT_NEAR(in.io.ms_per_byte, 0.5e-6, 1e-15);
+  EXPECT_NEAR(in.stream_compute_factor, 3 / 1.75, 1e-9);
 }
 
 TEST(PlanInputText, RoundTrip) {
@@ -368,6 +431,11 @@ TEST(PlanInputText, RoundTrip) {
   ASSERT_TRUE(with_whole.ok()) << with_whole.status().message();
   EXPECT_EQ(with_whole->whole_nodes_peak_bytes, 67890u);
   EXPECT_EQ(with_whole->reserve_bytes, 12345u);
+  in.cold_read_factor = 1.75;
+  auto with_cold = plan_input_from_text(plan_input_to_text(in), "toy.txt");
+  ASSERT_TRUE(with_cold.ok()) << with_cold.status().message();
+  EXPECT_DOUBLE_EQ(with_cold->cold_read_factor, 1.75);
+  EXPECT_DOUBLE_EQ(with_cold->stream_compute_factor, 1.0);
   EXPECT_FALSE(plan_input_from_text("deepshark-plan-input 2\n", "x").ok());
 }
 
