@@ -101,9 +101,19 @@ def main():
                 row[planner] = {"plan": pj, "plan_ms": float(pm.group(1)) if pm else None, "runs_ms": []}
                 extras[planner] = extra
             # Rounds alternate the two plans (which one goes first too), so that the machine's slow
-            # spells (streamed runs vary by +-25 % here) fall on both: medians over every round.
+            # spells (streamed runs vary by +-25 % here) fall on both: medians over every round. At
+            # the whole budget the in-memory run (the ONNX file) takes its turn in every round too:
+            # the x in-memory ratio compares runs made side by side.
+            in_memory_runs = []
             for rnd in range(a.rounds):
                 order = list(extras) if rnd % 2 == 0 else list(reversed(list(extras)))
+                if label == "whole":
+                    rb.log(f"plan_bench: {name}: in memory round {rnd + 1}/{a.rounds}")
+                    im, _ = run_json([a.deepshark, "run", onnx, *inputs, "--threads", str(a.threads), "--warmup",
+                                      str(a.warmup), "--repeat", str(a.repeat)], a.timeout, "--report-json")
+                    in_memory_runs += im.get("runs_ms", [])
+                    if in_memory_runs:
+                        row["in_memory_ms"] = statistics.median(in_memory_runs)
                 for planner in order:
                     rb.log(f"plan_bench: {name}: {label} {planner} round {rnd + 1}/{a.rounds}")
                     rj, _ = run_json([a.deepshark, "run", dsk, *inputs, "--warmup", str(a.warmup), "--repeat",
