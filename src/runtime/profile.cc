@@ -244,17 +244,36 @@ Status profile_model_compute(const std::string& dsk_path, int threads, int runs,
     const PlanInput& in = s->plan_input();
     Requirement r;
     r.memory_budget_bytes = std::max(smallest_feasible_budget(in, 1), in.fixed_bytes + s->weight_bytes() / 4);
+    // The same budget at depth 0 too (every read starts on idle storage), the two alternating run
+    // by run so that both rates come from the same spell of this machine's storage.
+    Requirement serial = r;
+    serial.prefetch_depth = 0;
+    auto pieces_of = [](const Plan& plan) {
+      int n = 0;
+      for (const Block& b : plan.blocks) n += static_cast<int>(b.pieces.size());
+      return n;
+    };
     if (r.memory_budget_bytes < in.fixed_bytes + s->weight_bytes() && s->replan(r).ok()) {
-      int pieces = 0;
-      for (const Block& b : s->plan().blocks) pieces += static_cast<int>(b.pieces.size());
-      std::vector<double> read_ms, compute_ms;
-      uint64_t bytes = 0;
+      const int pieces = pieces_of(s->plan());
       DS_TRY(auto warm_streamed, s->run(views));
+      bool with_serial = s->replan(serial).ok() && !s->plan().blocks.empty();
+      const int serial_pieces = with_serial ? pieces_of(s->plan()) : 0;
+      if (with_serial) {
+        DS_TRY(auto warm_serial, s->run(views));
+      }
+      std::vector<double> read_ms, compute_ms, serial_ms;
+      uint64_t bytes = 0, serial_bytes = 0;
       for (int r2 = 0; r2 < std::max(runs, 1); ++r2) {
+        DS_RETURN_IF_ERROR(s->replan(r));
         DS_TRY(auto out, s->run(views));
         read_ms.push_back(s->last_report().read_ms);
         compute_ms.push_back(s->last_report().compute_ms);
         bytes = s->last_report().bytes_read;
+        if (with_serial && s->replan(serial).ok()) {
+          DS_TRY(auto out_serial, s->run(views));
+          serial_ms.push_back(s->last_report().read_ms);
+          serial_bytes = s->last_report().bytes_read;
+        }
       }
       auto& c = prof->streaming;
       c.measured = bytes > 0;
@@ -264,20 +283,7 @@ Status profile_model_compute(const std::string& dsk_path, int threads, int runs,
       c.read_ms = median(read_ms);
       c.compute_ms = median(compute_ms);
       c.in_memory_ms = in_memory;
-      // The same budget at depth 0: every read starts on idle storage.
-      Requirement serial = r;
-      serial.prefetch_depth = 0;
-      if (c.measured && s->replan(serial).ok() && !s->plan().blocks.empty()) {
-        int serial_pieces = 0;
-        for (const Block& b : s->plan().blocks) serial_pieces += static_cast<int>(b.pieces.size());
-        std::vector<double> serial_ms;
-        uint64_t serial_bytes = 0;
-        DS_TRY(auto warm_serial, s->run(views));
-        for (int r2 = 0; r2 < std::max(runs, 1); ++r2) {
-          DS_TRY(auto out, s->run(views));
-          serial_ms.push_back(s->last_report().read_ms);
-          serial_bytes = s->last_report().bytes_read;
-        }
+      if (c.measured && !serial_ms.empty() && serial_bytes > 0) {
         c.serial_bytes_read = serial_bytes;
         c.serial_pieces_read = serial_pieces;
         c.serial_read_ms = median(serial_ms);

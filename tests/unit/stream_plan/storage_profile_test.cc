@@ -7,7 +7,10 @@
 #include <filesystem>
 #include <set>
 
+#include "pack/pack.h"
+#include "plan/device_profile.h"
 #include "runtime/profile.h"
+#include "support/small_model.h"
 
 namespace deepshark {
 namespace {
@@ -69,3 +72,40 @@ TEST(StorageProfile, UnwritableFolderIsAnIOErrorNamingIt) {
 
 }  // namespace
 }  // namespace deepshark
+
+namespace deepshark::testing {
+namespace {
+
+// profile --model on a small packed model: every node timed, and the streaming calibration run at
+// the planner's depth and at depth 0 (the cold-read rate) under the same budget.
+TEST(ModelProfile, TimesEveryNodeAndCalibratesBothReadRates) {
+  const std::string path = ::testing::TempDir() + "/profile_model_" + std::to_string(::getpid()) + ".dsk";
+  PackGraphOptions po;
+  po.threads = 2;
+  po.slice_limit_bytes = 32 << 10;
+  ASSERT_TRUE(pack_graph(prepared_small_model(), path, po).ok());
+  DeviceProfile prof;
+  Status s = profile_model_compute(path, 2, 3, &prof);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(prof.threads, 2);
+  EXPECT_FALSE(prof.node_ms.empty());
+  const auto& c = prof.streaming;
+  ASSERT_TRUE(c.measured);
+  EXPECT_GT(c.bytes_read, 0u);
+  EXPECT_GT(c.pieces_read, 0);
+  EXPECT_GT(c.read_ms, 0);
+  EXPECT_GT(c.serial_bytes_read, 0u);
+  EXPECT_GT(c.serial_pieces_read, 0);
+  EXPECT_GT(c.serial_read_ms, 0);
+  // The JSON keeps both, and a planner input takes the factor from them (within its clamp).
+  auto back = device_profile_from_json(device_profile_to_json(prof), "p.json");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->streaming.serial_bytes_read, c.serial_bytes_read);
+  const double f = streaming_cold_read_factor(*back);
+  EXPECT_GE(f, 1.0);
+  EXPECT_LE(f, 4.0);
+}
+
+}  // namespace
+}  // namespace deepshark::testing
