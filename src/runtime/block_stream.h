@@ -1,7 +1,7 @@
 // The block stream session: runs a packed model (.dsk) under a memory budget. Pieces the plan keeps
 // resident are read once at open; the others stream through a ring of (depth + 1) slots, the
-// loader thread reading block b + depth + 1 (direct I/O, checksum verified) while the compute
-// thread runs the nodes of block b. Every byte — executor arena, scratchpad, inline constants,
+// loader reading block b + depth + 1 (direct I/O, checksums verified beside the reads) while the
+// compute thread runs the nodes of block b. Every byte — executor arena, scratchpad, inline constants,
 // resident pieces and the ring — comes from one CountingAllocator whose limit is the budget, so
 // peak managed memory cannot exceed it.
 //
@@ -57,7 +57,7 @@ struct StreamOptions {
 
 struct StreamReport {
   uint64_t bytes_read = 0;      // this run
-  double read_ms = 0;           // loader thread time reading and verifying
+  double read_ms = 0;           // time the loader was busy reading or verifying (io/loader.h)
   double compute_ms = 0;        // compute thread time in kernels
   double stall_ms = 0;          // compute thread waiting for reads
   double wall_ms = 0;
