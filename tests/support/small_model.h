@@ -4,10 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <string>
 #include <vector>
 
 #include "base/tensor.h"
 #include "graph/graph.h"
+#include "pack/pack.h"
 #include "runtime/executor.h"
 #include "support/test_support.h"
 #include "transform/prepare.h"
@@ -78,6 +82,17 @@ inline std::vector<Tensor> run_in_memory(Graph g, const Tensor& x) {
   auto out = (*ex)->run({&in, 1});
   EXPECT_TRUE(out.ok()) << out.status().message();
   return out.ok() ? std::move(out).value() : std::vector<Tensor>{};
+}
+
+// prepared_small_model() packed at 2 threads with slices of at most slice_limit_bytes, into
+// TempDir()/<stem>_<pid>.dsk (one file per process: ctest -j runs a fixture's tests in parallel
+// processes); *path is set to it.
+inline Result<PackReport> pack_small_model(const std::string& stem, uint64_t slice_limit_bytes, std::string* path) {
+  *path = ::testing::TempDir() + "/" + stem + "_" + std::to_string(::getpid()) + ".dsk";
+  PackGraphOptions po;
+  po.threads = 2;
+  po.slice_limit_bytes = slice_limit_bytes;
+  return pack_graph(prepared_small_model(), *path, po);
 }
 
 }  // namespace deepshark::testing

@@ -193,12 +193,7 @@ class StreamFaults : public ::testing::Test {
   void SetUp() override {
     x_ = random_tensor({1, 8, 12, 12}, 99, 1.0f);
     ref_ = run_in_memory(prepared_small_model(), x_);
-    // One file per process: ctest -j runs the tests of this fixture in parallel processes.
-    path_ = ::testing::TempDir() + "/small_faults_" + std::to_string(::getpid()) + ".dsk";
-    PackGraphOptions po;
-    po.threads = 2;
-    po.slice_limit_bytes = 32 << 10;
-    auto r = pack_graph(prepared_small_model(), path_, po);
+    auto r = pack_small_model("small_faults", 32 << 10, &path_);
     ASSERT_TRUE(r.ok()) << r.status().message();
     auto f = DirectFile::open(path_);
     ASSERT_TRUE(f.ok()) << f.status().message();

@@ -143,11 +143,7 @@ TEST(Unslice, LeavesGroupsThatAreNotPacksShapeSliced) {
 class WholeNodes : public ::testing::Test {
  protected:
   void SetUp() override {
-    path_ = ::testing::TempDir() + "/whole_nodes_" + std::to_string(::getpid()) + ".dsk";
-    PackGraphOptions po;
-    po.threads = 2;
-    po.slice_limit_bytes = 5 << 10;
-    auto packed = pack_graph(prepared_small_model(), path_, po);
+    auto packed = pack_small_model("whole_nodes", 5 << 10, &path_);
     ASSERT_TRUE(packed.ok()) << packed.status().message();
     groups_ = static_cast<int>(packed->slicing.nodes.size());
     ASSERT_GE(groups_, 3);

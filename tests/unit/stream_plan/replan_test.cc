@@ -33,12 +33,7 @@ class Replan : public ::testing::Test {
     auto out = (*ex)->run({&in, 1});
     ASSERT_TRUE(out.ok());
     ref_ = std::move(out).value();
-    // One file per process: ctest -j runs the tests of this fixture in parallel processes.
-    path_ = ::testing::TempDir() + "/small_replan_" + std::to_string(::getpid()) + ".dsk";
-    PackGraphOptions po;
-    po.threads = 2;
-    po.slice_limit_bytes = 32 << 10;
-    auto r = pack_graph(prepared_small_model(), path_, po);
+    auto r = pack_small_model("small_replan", 32 << 10, &path_);
     ASSERT_TRUE(r.ok()) << r.status().message();
     auto f = DirectFile::open(path_);
     ASSERT_TRUE(f.ok());

@@ -79,11 +79,8 @@ namespace {
 // profile --model on a small packed model: every node timed, and the streaming calibration run at
 // the planner's depth and at depth 0 (the cold-read rate) under the same budget.
 TEST(ModelProfile, TimesEveryNodeAndCalibratesBothReadRates) {
-  const std::string path = ::testing::TempDir() + "/profile_model_" + std::to_string(::getpid()) + ".dsk";
-  PackGraphOptions po;
-  po.threads = 2;
-  po.slice_limit_bytes = 32 << 10;
-  ASSERT_TRUE(pack_graph(prepared_small_model(), path, po).ok());
+  std::string path;
+  ASSERT_TRUE(pack_small_model("profile_model", 32 << 10, &path).ok());
   DeviceProfile prof;
   Status s = profile_model_compute(path, 2, 3, &prof);
   std::filesystem::remove(path);
